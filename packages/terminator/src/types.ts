@@ -1,0 +1,95 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { TerminatorError } from './errors';
+
+/** Options of {@link createTerminator}; every one may also be passed to `terminate()`. */
+export interface TerminatorOptions {
+  /**
+   * Grace period in milliseconds before whatever is still open is forced closed. `Infinity`
+   * never forces and starts no timer; `0` forces at once, after the listener is closed.
+   * @defaultValue 10000
+   */
+  readonly timeout?: number;
+  /**
+   * Milliseconds between `end()` and `destroy()` of each socket when forcing, so that a TLS
+   * close_notify or the tail of a response can still be flushed.
+   * @defaultValue 0
+   */
+  readonly forceDelay?: number;
+  /**
+   * Milliseconds to keep accepting new connections after `terminate()`, while a load balancer
+   * deregisters this instance. Every response served in that window carries `Connection: close`.
+   * @defaultValue 0
+   */
+  readonly keepListening?: number;
+  /**
+   * Called once per upgraded socket (WebSocket, CONNECT tunnel) when the drain starts, for
+   * example to send a WebSocket close frame 1001. Without it, upgraded sockets are left alone
+   * until the deadline, then destroyed.
+   */
+  readonly onUpgrade?: (socket: Duplex, request: IncomingMessage) => void;
+  /**
+   * Plain `net.Server` and `tls.Server` only: called once per connection when the drain starts,
+   * instead of the default `socket.end()`, so the protocol can say goodbye its own way.
+   */
+  readonly onSocket?: (socket: Socket) => void;
+  /** Aborting this signal forces everything still open closed at once. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link Terminator.terminate}: the creation options, overridden one by one. */
+export type TerminateOptions = TerminatorOptions;
+
+/** Where a terminator is in its life. */
+export type TerminatorState = 'serving' | 'draining' | 'closed';
+
+/** How many connections a terminator tracks right now, by kind. */
+export interface TerminatorStats {
+  /** HTTP/1 sockets with no request in flight (including connected ones that sent nothing). */
+  readonly idle: number;
+  /** HTTP/1 sockets with a request in flight, and plain `net` sockets. */
+  readonly active: number;
+  /** Sockets handed over to an `upgrade` or `connect` listener. */
+  readonly upgraded: number;
+  /** TLS connections whose handshake has not finished. */
+  readonly handshaking: number;
+  /** Open HTTP/2 sessions. */
+  readonly h2Sessions: number;
+  /** Open HTTP/2 streams across all sessions. */
+  readonly h2Streams: number;
+}
+
+/** What one termination did; `terminate()` resolves with it. */
+export interface TerminationReport {
+  /** Milliseconds from the first `terminate()` call until everything was closed. */
+  readonly durationMs: number;
+  /** `true` when nothing had to be forced closed at the deadline or by the abort signal. */
+  readonly graceful: boolean;
+  /** Connections closed because no request was in flight on them. */
+  readonly closedIdle: number;
+  /** Requests and HTTP/2 streams that were in flight during the drain and completed. */
+  readonly completedInFlight: number;
+  /** Connections and HTTP/2 sessions destroyed at the deadline or by the abort signal. */
+  readonly forced: number;
+  /** Upgraded sockets that were open when the drain started. */
+  readonly upgraded: number;
+  /** HTTP/2 sessions sent a GOAWAY. */
+  readonly h2Sessions: number;
+  /** Errors thrown by `onUpgrade` or `onSocket`; the socket then waits for the deadline. */
+  readonly hookErrors: readonly TerminatorError[];
+}
+
+/** Closes one server without dropping a request. Made by {@link createTerminator}. */
+export interface Terminator {
+  /** `'serving'` until `terminate()`, `'draining'` while it runs, `'closed'` once resolved. */
+  readonly state: TerminatorState;
+  /** Counts of the connections tracked right now. */
+  stats(): TerminatorStats;
+  /**
+   * Stops accepting, lets every request already received finish, closes each connection as
+   * it goes idle, and forces the rest at the deadline. Idempotent: every call returns the
+   * promise of the first. Never rejects because the server was not listening.
+   */
+  terminate(options?: TerminateOptions): Promise<TerminationReport>;
+}
