@@ -1,0 +1,389 @@
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { constants as http2Constants } from 'node:http2';
+import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { Connection } from './connection';
+import { TerminatorError } from './errors';
+import type { ResolvedOptions } from './options';
+import type { ServerKind } from './server-kind';
+import { shadowListener } from './shadow-listener';
+import type { Listener } from './shadow-listener';
+import type { TerminatorStats } from './types';
+
+/** The report counters a drain keeps. */
+export type DrainCounter = 'closedIdle' | 'completedInFlight' | 'upgraded' | 'h2Sessions';
+
+/** A terminator that is draining, told by the registry what happens to the server's connections. */
+export interface DrainObserver {
+  readonly options: ResolvedOptions;
+  count(counter: DrainCounter): void;
+  hookFailed(error: TerminatorError): void;
+  serverClosed(): void;
+}
+
+/** Sent to an upgrade or CONNECT request that arrives on an old socket after the drain started. */
+const UPGRADE_REFUSAL =
+  'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
+const registries = new WeakMap<net.Server, ConnectionRegistry>();
+
+/**
+ * Tracks every connection of one server: the single source of truth that all terminators of
+ * that server share, so a hundred terminators add one set of listeners, not a hundred. Its
+ * per-request work is a map lookup, a counter and one `close` listener on the response.
+ */
+export class ConnectionRegistry {
+  /** The registry of `server`, made on first use; pair every call with {@link release}. */
+  static acquire(server: net.Server, kind: ServerKind): ConnectionRegistry {
+    const registry = registries.get(server) ?? new ConnectionRegistry(server, kind);
+    registries.set(server, registry);
+    registry.#users += 1;
+    return registry;
+  }
+
+  readonly #server: net.Server;
+  readonly #kind: ServerKind;
+  readonly #connections = new Map<net.Socket, Connection>();
+  /** Raw TCP sockets of TLS servers whose handshake has not finished. */
+  readonly #handshaking = new Set<net.Socket>();
+  readonly #sessions = new Map<ServerHttp2Session, Set<ServerHttp2Stream>>();
+  readonly #drains = new Set<DrainObserver>();
+  readonly #detachers: (() => void)[] = [];
+  readonly #onSocketClose: (this: net.Socket) => void;
+  readonly #onHandshakeSocketClose: (this: net.Socket) => void;
+  readonly #onResponseClose: (this: ServerResponse) => void;
+  #users = 0;
+  #isListenerClosed = false;
+  /** Whether the server had connections before we watched it (see {@link sweep}). */
+  #hasUnseenConnections = false;
+  /** False when a TLS socket did not name its raw socket, so raw sockets cannot be told apart. */
+  #canDestroyHandshakes = true;
+  #destroyTimer: NodeJS.Timeout | undefined;
+
+  private constructor(server: net.Server, kind: ServerKind) {
+    this.#server = server;
+    this.#kind = kind;
+    const connections = this.#connections;
+    const handshaking = this.#handshaking;
+    this.#onSocketClose = function (this: net.Socket) {
+      connections.delete(this);
+    };
+    this.#onHandshakeSocketClose = function (this: net.Socket) {
+      handshaking.delete(this);
+    };
+    const onResponseClose = this.#responseClosed.bind(this);
+    this.#onResponseClose = function (this: ServerResponse) {
+      onResponseClose(this);
+    };
+    this.#listen('connection', this.#onConnection);
+    this.#listen('close', this.#onServerClose);
+    if (kind.isTls) this.#listen('secureConnection', this.#onSecureConnection);
+    if (kind.isHttp2) this.#listen('session', this.#onSession);
+    if (kind.isHttp1 || kind.isHttp2) {
+      // An http2 server turns on its compatibility layer when a `request` listener appears.
+      if (kind.isHttp1) {
+        server.prependListener('request', this.#onRequest);
+        this.#detachers.push(() => server.removeListener('request', this.#onRequest));
+      } else {
+        this.#detachers.push(shadowListener(server, 'request', this.#onRequest));
+      }
+      for (const event of ['checkContinue', 'checkExpectation']) {
+        this.#detachers.push(shadowListener(server, event, this.#onRequest));
+      }
+      for (const event of ['upgrade', 'connect']) {
+        this.#detachers.push(shadowListener(server, event, this.#onUpgrade));
+      }
+    }
+    server.getConnections((error, count) => {
+      if (error === null && count > 0) this.#hasUnseenConnections = true;
+    });
+  }
+
+  /** Gives back a registry from {@link acquire}; the last user detaches every listener. */
+  release(): void {
+    this.#users -= 1;
+    if (this.#users > 0) return;
+    registries.delete(this.#server);
+    for (const detach of this.#detachers.splice(0)) detach();
+    clearTimeout(this.#destroyTimer);
+  }
+
+  /** Starts draining on behalf of `observer`; the first drain asks every connection to close. */
+  beginDrain(observer: DrainObserver): void {
+    this.#drains.add(observer);
+    if (this.#drains.size > 1) return;
+    for (const connection of this.#connections.values()) {
+      if (connection.upgradeRequest !== undefined) {
+        this.#handUpgraded(connection, connection.upgradeRequest);
+      } else if (connection.lastResponse !== undefined) {
+        this.#askToClose(connection, connection.lastResponse);
+      }
+    }
+    for (const session of this.#sessions.keys()) this.#closeSession(session);
+    this.#scheduleSweep();
+  }
+
+  /** Stops telling `observer` about the drain. */
+  endDrain(observer: DrainObserver): void {
+    this.#drains.delete(observer);
+  }
+
+  /**
+   * Stops accepting new connections. This is `net.Server#close`, never the server's own
+   * `close()`: since Node 19 `http.Server#close()` also destroys every socket that sits idle
+   * between two requests of a busy keep-alive client, resetting requests already on the wire.
+   */
+  closeListener(): void {
+    if (this.#isListenerClosed) return;
+    this.#isListenerClosed = true;
+    net.Server.prototype.close.call(this.#server);
+    this.#scheduleSweep();
+  }
+
+  /**
+   * Ends every connection still open and destroys it `forceDelay` ms later; cancels every
+   * HTTP/2 stream. Returns how many connections and sessions it forced.
+   */
+  force(forceDelay: number): number {
+    this.closeListener();
+    this.#destroyHandshakes();
+    let forced = 0;
+    for (const { socket } of this.#connections.values()) {
+      forced += 1;
+      if (!socket.writableEnded) socket.end();
+    }
+    for (const [session, streams] of this.#sessions) {
+      forced += 1;
+      for (const stream of streams) stream.close(http2Constants.NGHTTP2_CANCEL);
+    }
+    const destroyAll = (): void => {
+      for (const { socket } of this.#connections.values()) socket.destroy();
+      for (const session of this.#sessions.keys()) session.destroy();
+      if (this.#hasUnseenConnections) (this.#server as Partial<HttpServer>).closeAllConnections?.();
+    };
+    if (forceDelay > 0) this.#destroyTimer = setTimeout(destroyAll, forceDelay).unref();
+    else destroyAll();
+    return forced;
+  }
+
+  /** Counts of what is tracked right now. */
+  stats(): TerminatorStats {
+    let idle = 0;
+    let active = 0;
+    let upgraded = 0;
+    for (const connection of this.#connections.values()) {
+      if (connection.upgradeRequest !== undefined) upgraded += 1;
+      else if (connection.isHttp && connection.inFlight === 0) idle += 1;
+      else active += 1;
+    }
+    let h2Streams = 0;
+    for (const streams of this.#sessions.values()) h2Streams += streams.size;
+    return {
+      idle,
+      active,
+      upgraded,
+      handshaking: this.#handshaking.size,
+      h2Sessions: this.#sessions.size,
+      h2Streams,
+    };
+  }
+
+  #listen(event: string, listener: Listener): void {
+    this.#server.on(event, listener);
+    this.#detachers.push(() => this.#server.removeListener(event, listener));
+  }
+
+  #track(socket: net.Socket, isHttp: boolean): Connection {
+    const connection = new Connection(socket, isHttp);
+    this.#connections.set(socket, connection);
+    socket.on('close', this.#onSocketClose);
+    return connection;
+  }
+
+  #onConnection = (socket: net.Socket): void => {
+    if (this.#kind.isTls) {
+      this.#handshaking.add(socket);
+      socket.on('close', this.#onHandshakeSocketClose);
+    } else if (!this.#kind.isHttp2) {
+      this.#track(socket, this.#kind.isHttp1);
+    }
+  };
+
+  #onSecureConnection = (socket: TLSSocket): void => {
+    // Node keeps the raw TCP socket as `_parent` of the TLS socket it carries, and no public API
+    // links the two. Destroying that raw socket kills a live TLS connection mid-response (what
+    // http-shutdown does to every in-flight HTTPS request), so it must leave the set now.
+    const parent = (socket as { _parent?: unknown })._parent;
+    if (parent instanceof net.Socket) this.#handshaking.delete(parent);
+    else this.#canDestroyHandshakes = false;
+    if (this.#kind.isHttp2 && socket.alpnProtocol === 'h2') return;
+    this.#track(socket, this.#kind.isHttp1 || this.#kind.isHttp2);
+  };
+
+  #onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    if (request.httpVersionMajor === 2) return;
+    const connection = this.#connections.get(request.socket) ?? this.#track(request.socket, true);
+    connection.inFlight += 1;
+    connection.lastResponse = response;
+    response.on('close', this.#onResponseClose);
+    if (this.#drains.size > 0) this.#askToClose(connection, response);
+  };
+
+  #responseClosed(response: ServerResponse): void {
+    const connection = this.#connections.get(response.req.socket);
+    if (connection === undefined) return;
+    connection.inFlight -= 1;
+    if (connection.lastResponse === response) connection.lastResponse = undefined;
+    if (connection.closingResponse === response) connection.closingResponse = undefined;
+    if (this.#drains.size === 0) {
+      if (connection.inFlight === 0) connection.idleBytesRead = connection.socket.bytesRead;
+      return;
+    }
+    if (response.writableFinished) this.#count('completedInFlight');
+    if (connection.inFlight === 0) this.#closeIdle(connection);
+  }
+
+  /**
+   * Makes `response` the one that carries `Connection: close`. Only the newest response of a
+   * socket may: Node ends the socket after the first response that says close, so saying it on
+   * an earlier pipelined response would drop the requests queued behind it.
+   */
+  #askToClose(connection: Connection, response: ServerResponse): void {
+    if (response.headersSent) return;
+    const previous = connection.closingResponse;
+    if (previous !== undefined && previous !== response && !previous.headersSent) {
+      previous.shouldKeepAlive = true;
+    }
+    connection.closingResponse = undefined;
+    if (response.shouldKeepAlive) {
+      response.shouldKeepAlive = false;
+      connection.closingResponse = response;
+    }
+  }
+
+  #onUpgrade = (request: IncomingMessage, socket: Duplex): void => {
+    if (!(socket instanceof net.Socket)) return;
+    const connection = this.#connections.get(socket) ?? this.#track(socket, true);
+    connection.upgradeRequest = request;
+    if (this.#drains.size === 0) return;
+    connection.isHandled = true;
+    socket.end(UPGRADE_REFUSAL);
+    socket.once('finish', destroySocket);
+  };
+
+  #onSession = (session: ServerHttp2Session): void => {
+    const streams = new Set<ServerHttp2Stream>();
+    this.#sessions.set(session, streams);
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      streams.add(stream);
+      stream.once('close', () => {
+        streams.delete(stream);
+        if (this.#drains.size > 0 && stream.rstCode === http2Constants.NGHTTP2_NO_ERROR) {
+          this.#count('completedInFlight');
+        }
+      });
+    });
+    session.once('close', () => this.#sessions.delete(session));
+    if (this.#drains.size === 0) return;
+    // Accepted while the listener stays open for `keepListening`: let its first stream in.
+    if (this.#isListenerClosed) this.#closeSession(session);
+    else session.once('stream', () => this.#closeSession(session));
+  };
+
+  #onServerClose = (): void => {
+    for (const drain of [...this.#drains]) drain.serverClosed();
+  };
+
+  #closeSession(session: ServerHttp2Session): void {
+    if (session.closed || session.destroyed) return;
+    this.#count('h2Sessions');
+    session.close();
+  }
+
+  #closeIdle(connection: Connection): void {
+    if (connection.isHandled) return;
+    connection.isHandled = true;
+    const { socket } = connection;
+    // After a response that said `Connection: close`, Node is already ending the socket.
+    if (socket.destroyed || socket.writableEnded) return;
+    this.#count('closedIdle');
+    socket.end();
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', destroySocket);
+  }
+
+  #handUpgraded(connection: Connection, request: IncomingMessage): void {
+    connection.isHandled = true;
+    this.#count('upgraded');
+    const hook = this.#primaryOptions()?.onUpgrade;
+    if (hook !== undefined) this.#callHook('onUpgrade', () => hook(connection.socket, request));
+  }
+
+  #handPlainSocket(connection: Connection): void {
+    connection.isHandled = true;
+    const hook = this.#primaryOptions()?.onSocket;
+    if (hook === undefined) connection.socket.end();
+    else this.#callHook('onSocket', () => hook(connection.socket));
+  }
+
+  #callHook(name: string, call: () => void): void {
+    try {
+      call();
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      const error = new TerminatorError(
+        'LASTCALL_ERR_TERMINATOR_HOOK_FAILED',
+        `${name} threw: ${message}; the socket is left open until the deadline`,
+        { cause },
+      );
+      for (const drain of this.#drains) drain.hookFailed(error);
+    }
+  }
+
+  #primaryOptions(): ResolvedOptions | undefined {
+    for (const drain of this.#drains) return drain.options;
+    return undefined;
+  }
+
+  #count(counter: DrainCounter): void {
+    for (const drain of this.#drains) drain.count(counter);
+  }
+
+  /**
+   * Closes idle sockets one event-loop turn after it is asked to: a busy keep-alive client's next
+   * request is often already in the kernel's buffer, and the poll phase that runs first reads
+   * it, so that socket turns active (and gets `Connection: close`) instead of being closed
+   * under a request.
+   */
+  #scheduleSweep(): void {
+    setImmediate(this.#sweep);
+  }
+
+  #sweep = (): void => {
+    if (this.#drains.size === 0) return;
+    if (this.#isListenerClosed) this.#destroyHandshakes();
+    for (const connection of this.#connections.values()) {
+      if (connection.isHandled) continue;
+      if (!connection.isHttp) {
+        if (this.#isListenerClosed) this.#handPlainSocket(connection);
+      } else if (connection.isIdle) {
+        this.#closeIdle(connection);
+      }
+    }
+    // Sockets accepted before any terminator watched this server are known only to Node.
+    if (this.#hasUnseenConnections) {
+      (this.#server as Partial<HttpServer>).closeIdleConnections?.();
+    }
+  };
+
+  #destroyHandshakes(): void {
+    if (!this.#canDestroyHandshakes) return;
+    for (const socket of this.#handshaking) socket.destroy();
+  }
+}
+
+function destroySocket(this: net.Socket): void {
+  this.destroy();
+}

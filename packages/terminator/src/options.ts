@@ -1,0 +1,109 @@
+import { TerminatorError } from './errors';
+import type { TerminatorErrorCode } from './errors';
+import { describeValue } from './server-kind';
+import type { TerminatorOptions } from './types';
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  readonly timeout: number;
+  readonly forceDelay: number;
+  readonly keepListening: number;
+  readonly onUpgrade: TerminatorOptions['onUpgrade'];
+  readonly onSocket: TerminatorOptions['onSocket'];
+  readonly signal: AbortSignal | undefined;
+}
+
+/** The grace period when none is given, in milliseconds. */
+export const DEFAULT_TIMEOUT = 10_000;
+
+const KNOWN_OPTIONS = new Set(['timeout', 'forceDelay', 'keepListening', 'onUpgrade', 'onSocket', 'signal']);
+
+/**
+ * Validates `options` and lays them over `base`. Throws a {@link TerminatorError} naming the
+ * option, the value and what was expected.
+ */
+export function resolveOptions(
+  where: string,
+  options: unknown,
+  base?: ResolvedOptions,
+): ResolvedOptions {
+  if (options === undefined) return base ?? resolveOptions(where, {});
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TerminatorError(
+      'LASTCALL_ERR_TERMINATOR_INVALID_OPTIONS',
+      `${where}: options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new TerminatorError(
+        'LASTCALL_ERR_TERMINATOR_INVALID_OPTIONS',
+        `${where}: unknown option "${key}"; expected one of ${[...KNOWN_OPTIONS].join(', ')}`,
+      );
+    }
+  }
+  const given = options as Record<string, unknown>;
+  return {
+    timeout: readDuration(where, given, 'timeout', 'LASTCALL_ERR_TERMINATOR_INVALID_TIMEOUT', true) ??
+      base?.timeout ?? DEFAULT_TIMEOUT,
+    forceDelay:
+      readDuration(where, given, 'forceDelay', 'LASTCALL_ERR_TERMINATOR_INVALID_FORCE_DELAY', false) ??
+      base?.forceDelay ?? 0,
+    keepListening:
+      readDuration(where, given, 'keepListening', 'LASTCALL_ERR_TERMINATOR_INVALID_KEEP_LISTENING', false) ??
+      base?.keepListening ?? 0,
+    onUpgrade: readHook(where, given, 'onUpgrade') ?? base?.onUpgrade,
+    onSocket: readHook(where, given, 'onSocket') ?? base?.onSocket,
+    signal: readSignal(where, given) ?? base?.signal,
+  };
+}
+
+function readDuration(
+  where: string,
+  options: Record<string, unknown>,
+  name: string,
+  code: TerminatorErrorCode,
+  allowInfinity: boolean,
+): number | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  const isValid =
+    typeof value === 'number' &&
+    value >= 0 &&
+    (Number.isFinite(value) || (allowInfinity && value === Infinity));
+  if (!isValid) {
+    const expected = allowInfinity
+      ? 'a number of milliseconds >= 0, or Infinity'
+      : 'a finite number of milliseconds >= 0';
+    throw new TerminatorError(code, `${where}: ${name} must be ${expected}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function readHook<T extends keyof TerminatorOptions>(
+  where: string,
+  options: Record<string, unknown>,
+  name: T,
+): TerminatorOptions[T] | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') {
+    throw new TerminatorError(
+      'LASTCALL_ERR_TERMINATOR_INVALID_HOOK',
+      `${where}: ${name} must be a function, got ${describeValue(value)}`,
+    );
+  }
+  return value as TerminatorOptions[T];
+}
+
+function readSignal(where: string, options: Record<string, unknown>): AbortSignal | undefined {
+  const value = options['signal'];
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) {
+    throw new TerminatorError(
+      'LASTCALL_ERR_TERMINATOR_INVALID_SIGNAL',
+      `${where}: signal must be an AbortSignal, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
