@@ -132,6 +132,9 @@ module.exports = defineConfig([
       '@typescript-eslint/unbound-method': 'off',
       // Tests hand no-op callbacks and empty handlers to the APIs they exercise.
       '@typescript-eslint/no-empty-function': 'off',
+      // `socket.on('close', () => resolve())` and `afterEach(() => server.close())` are the
+      // idiom of event-driven tests; the rule still applies to every other void expression.
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
     },
   },
 ]);

@@ -34,7 +34,12 @@ function get(agent, path) {
       response.setEncoding('utf8');
       response.on('data', (data) => (body += data));
       response.on('end', () =>
-        resolve({ path, status: response.statusCode, connection: response.headers.connection, body }),
+        resolve({
+          path,
+          status: response.statusCode,
+          connection: response.headers.connection,
+          body,
+        }),
       );
     });
     request.on('error', (error) => resolve({ path, error: error.code ?? error.message }));

@@ -154,7 +154,7 @@ export class ConnectionRegistry {
       forced += 1;
       if (!socket.writableEnded) socket.end();
     }
-    for (const [session, streams] of this.#sessions) {
+    for (const streams of this.#sessions.values()) {
       forced += 1;
       for (const stream of streams) stream.close(http2Constants.NGHTTP2_CANCEL);
     }
@@ -285,11 +285,17 @@ export class ConnectionRegistry {
         }
       });
     });
-    session.once('close', () => this.#sessions.delete(session));
+    session.once('close', () => {
+      this.#sessions.delete(session);
+    });
     if (this.#drains.size === 0) return;
     // Accepted while the listener stays open for `keepListening`: let its first stream in.
     if (this.#isListenerClosed) this.#closeSession(session);
-    else session.once('stream', () => this.#closeSession(session));
+    else {
+      session.once('stream', () => {
+        this.#closeSession(session);
+      });
+    }
   };
 
   #onServerClose = (): void => {
@@ -318,14 +324,21 @@ export class ConnectionRegistry {
     connection.isHandled = true;
     this.#count('upgraded');
     const hook = this.#primaryOptions()?.onUpgrade;
-    if (hook !== undefined) this.#callHook('onUpgrade', () => hook(connection.socket, request));
+    if (hook === undefined) return;
+    this.#callHook('onUpgrade', () => {
+      hook(connection.socket, request);
+    });
   }
 
   #handPlainSocket(connection: Connection): void {
     connection.isHandled = true;
     const hook = this.#primaryOptions()?.onSocket;
     if (hook === undefined) connection.socket.end();
-    else this.#callHook('onSocket', () => hook(connection.socket));
+    else {
+      this.#callHook('onSocket', () => {
+        hook(connection.socket);
+      });
+    }
   }
 
   #callHook(name: string, call: () => void): void {

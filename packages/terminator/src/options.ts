@@ -16,7 +16,14 @@ export interface ResolvedOptions {
 /** The grace period when none is given, in milliseconds. */
 export const DEFAULT_TIMEOUT = 10_000;
 
-const KNOWN_OPTIONS = new Set(['timeout', 'forceDelay', 'keepListening', 'onUpgrade', 'onSocket', 'signal']);
+const KNOWN_OPTIONS = new Set([
+  'timeout',
+  'forceDelay',
+  'keepListening',
+  'onUpgrade',
+  'onSocket',
+  'signal',
+]);
 
 /**
  * Validates `options` and lays them over `base`. Throws a {@link TerminatorError} naming the
@@ -44,14 +51,30 @@ export function resolveOptions(
   }
   const given = options as Record<string, unknown>;
   return {
-    timeout: readDuration(where, given, 'timeout', 'LASTCALL_ERR_TERMINATOR_INVALID_TIMEOUT', true) ??
-      base?.timeout ?? DEFAULT_TIMEOUT,
+    timeout:
+      readDuration(where, given, 'timeout', 'LASTCALL_ERR_TERMINATOR_INVALID_TIMEOUT', true) ??
+      base?.timeout ??
+      DEFAULT_TIMEOUT,
     forceDelay:
-      readDuration(where, given, 'forceDelay', 'LASTCALL_ERR_TERMINATOR_INVALID_FORCE_DELAY', false) ??
-      base?.forceDelay ?? 0,
+      readDuration(
+        where,
+        given,
+        'forceDelay',
+        'LASTCALL_ERR_TERMINATOR_INVALID_FORCE_DELAY',
+        false,
+      ) ??
+      base?.forceDelay ??
+      0,
     keepListening:
-      readDuration(where, given, 'keepListening', 'LASTCALL_ERR_TERMINATOR_INVALID_KEEP_LISTENING', false) ??
-      base?.keepListening ?? 0,
+      readDuration(
+        where,
+        given,
+        'keepListening',
+        'LASTCALL_ERR_TERMINATOR_INVALID_KEEP_LISTENING',
+        false,
+      ) ??
+      base?.keepListening ??
+      0,
     onUpgrade: readHook(where, given, 'onUpgrade') ?? base?.onUpgrade,
     onSocket: readHook(where, given, 'onSocket') ?? base?.onSocket,
     signal: readSignal(where, given) ?? base?.signal,
@@ -75,7 +98,10 @@ function readDuration(
     const expected = allowInfinity
       ? 'a number of milliseconds >= 0, or Infinity'
       : 'a finite number of milliseconds >= 0';
-    throw new TerminatorError(code, `${where}: ${name} must be ${expected}, got ${describeValue(value)}`);
+    throw new TerminatorError(
+      code,
+      `${where}: ${name} must be ${expected}, got ${describeValue(value)}`,
+    );
   }
   return value;
 }

@@ -38,11 +38,13 @@ export function describeServer(server: unknown): ServerKind {
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') {
     const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
     return typeof name === 'string' && name !== 'Object' ? `an instance of ${name}` : 'an object';
   }
+  if (typeof value === 'symbol') return value.toString();
   return String(value);
 }

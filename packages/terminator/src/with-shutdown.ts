@@ -31,12 +31,12 @@ export function withShutdown<S extends net.Server>(
       });
     });
   };
-  return Object.assign(server, {
-    shutdown(callback?: (error?: Error) => void): void {
-      callBack(terminator.terminate(), callback);
-    },
-    forceShutdown(callback?: (error?: Error) => void): void {
-      callBack(terminator.terminate({ timeout: 0 }), callback);
-    },
-  });
+  const decorated = server as ShutdownServer<S>;
+  decorated.shutdown = (callback) => {
+    callBack(terminator.terminate(), callback);
+  };
+  decorated.forceShutdown = (callback) => {
+    callBack(terminator.terminate({ timeout: 0 }), callback);
+  };
+  return decorated;
 }

@@ -43,7 +43,11 @@ export async function connect(protocol: Protocol, port: number): Promise<net.Soc
     protocol === 'https'
       ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
       : net.connect({ host: '127.0.0.1', port });
-  await withTimeout(once(socket, protocol === 'https' ? 'secureConnect' : 'connect'), 2000, 'connect');
+  await withTimeout(
+    once(socket, protocol === 'https' ? 'secureConnect' : 'connect'),
+    2000,
+    'connect',
+  );
   return socket;
 }
 
@@ -96,7 +100,10 @@ export function parseResponses(text: string): { status: number; connection: stri
   for (const match of text.matchAll(pattern)) {
     const status = Number(match[1]);
     if (status === 100) continue;
-    const connection = /^connection: *(.+)$/im.exec(match[2] ?? '')?.[1]?.trim().toLowerCase();
+    const connection = /^connection: *(.+)$/im
+      .exec(match[2] ?? '')?.[1]
+      ?.trim()
+      .toLowerCase();
     responses.push({ status, connection });
   }
   return responses;
