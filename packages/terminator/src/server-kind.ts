@@ -36,15 +36,25 @@ export function describeServer(server: unknown): ServerKind {
 
 /** A short, safe description of any value for an error message. */
 export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== 'Object' ? `an instance of ${name}` : 'an object';
+  switch (typeof value) {
+    case 'number':
+      return Number.isNaN(value) ? 'NaN' : String(value);
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    case 'function':
+      return 'a function';
+    case 'object': {
+      if (value === null) return 'null';
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === 'string' && name !== 'Object' ? `an instance of ${name}` : 'an object';
+    }
+    case 'symbol':
+      return value.toString();
+    case 'bigint':
+      return `${value.toString()}n`;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return 'undefined';
   }
-  if (typeof value === 'symbol') return value.toString();
-  return String(value);
 }

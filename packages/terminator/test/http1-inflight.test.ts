@@ -3,22 +3,14 @@
  * `terminate()` is called (streaming responses, pipelined requests, uploads, `100-continue`)
  * finishes byte-complete, and over HTTPS the TLS layer is never cut under it.
  */
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Client } from 'undici';
 import { createTerminator } from '../src';
 import type { TerminationReport } from '../src';
-import {
-  collect,
-  connect,
-  createServer,
-  delay,
-  listen,
-  protocols,
-  withTimeout,
-} from './support';
+import { collect, connect, createServer, delay, listen, protocols, withTimeout } from './support';
 import type { Protocol, SocketOutcome } from './support';
 
 /** Steps that undo what a test opened, run newest first after each test, each one bounded. */
@@ -116,7 +108,8 @@ function parseRawResponses(text: string): RawResponse[] {
   let offset = 0;
   while (offset < text.length) {
     const headEnd = text.indexOf('\r\n\r\n', offset);
-    if (headEnd === -1) throw new Error(`incomplete response head: ${JSON.stringify(text.slice(offset))}`);
+    if (headEnd === -1)
+      throw new Error(`incomplete response head: ${JSON.stringify(text.slice(offset))}`);
     const [statusLine = '', ...headerLines] = text.slice(offset, headEnd).split('\r\n');
     const statusMatch = /^HTTP\/1\.1 (\d{3}) /.exec(statusLine);
     if (statusMatch === null) throw new Error(`not a status line: ${JSON.stringify(statusLine)}`);
@@ -186,7 +179,9 @@ function get(path: string): string {
 describe.each(protocols)('%s: in-flight work finishes during the drain', (protocol) => {
   it('completes a streaming response byte-complete, ends its socket after finish and resolves then', async () => {
     const chunkCount = 8;
-    const expectedBody = Array.from({ length: chunkCount }, (_, i) => `chunk-${String(i)}\n`).join('');
+    const expectedBody = Array.from({ length: chunkCount }, (_, i) => `chunk-${String(i)}\n`).join(
+      '',
+    );
     let finishedAt = Number.NaN;
     const server = createServer(protocol, (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -200,7 +195,9 @@ describe.each(protocols)('%s: in-flight work finishes during the drain', (protoc
           res.end();
         }
       }, 50);
-      res.on('close', () => clearInterval(timer));
+      res.on('close', () => {
+        clearInterval(timer);
+      });
       res.on('finish', () => {
         finishedAt = performance.now();
       });
@@ -295,7 +292,11 @@ describe.each(protocols)('%s: in-flight work finishes during the drain', (protoc
 
     const responses = Array.from({ length: requestCount }, async (_, i) => {
       // `blocking: false` lets undici pipeline a GET before the previous response arrives.
-      const response = await client.request({ path: `/u${String(i + 1)}`, method: 'GET', blocking: false });
+      const response = await client.request({
+        path: `/u${String(i + 1)}`,
+        method: 'GET',
+        blocking: false,
+      });
       return {
         status: response.statusCode,
         connection: response.headers['connection'],
@@ -446,7 +447,11 @@ async function captureClientHello(): Promise<Buffer> {
 
 /** Connects over plain TCP and resolves when the server has accepted the socket. */
 async function openTcp(server: net.Server, port: number): Promise<net.Socket> {
-  const accepted = new Promise<void>((resolve) => server.once('connection', () => resolve()));
+  const accepted = new Promise<void>((resolve) =>
+    server.once('connection', () => {
+      resolve();
+    }),
+  );
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.on('error', () => undefined);
   defer(() => socket.destroy());
@@ -458,7 +463,9 @@ function waitForClose(socket: net.Socket, ms: number, what: string): Promise<num
   return withTimeout(
     new Promise<number>((resolve) => {
       if (socket.closed) resolve(performance.now());
-      socket.once('close', () => resolve(performance.now()));
+      socket.once('close', () => {
+        resolve(performance.now());
+      });
     }),
     ms,
     what,
@@ -487,7 +494,9 @@ describe('https: the TLS layer during the drain', () => {
     const terminator = createTerminator(server);
     const port = await start(server);
     const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
-    defer(() => agent.destroy());
+    defer(() => {
+      agent.destroy();
+    });
 
     const response = new Promise<{ status: number; connection: string | undefined; body: string }>(
       (resolve, reject) => {

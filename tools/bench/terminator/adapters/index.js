@@ -1,6 +1,9 @@
 'use strict';
 
+const fs = require('node:fs');
 const path = require('node:path');
+
+const REPO_ROOT = path.resolve(__dirname, '../../../..');
 
 /** The libraries compared, in report order. `bare` is only the CPU baseline. */
 const ADAPTERS = {
@@ -30,22 +33,15 @@ function unsupportedReason(name, protocol) {
   return `${protocol}: ${adapter.unsupportedReason}`;
 }
 
-/** The installed version of the library, read from its package.json (Node's for node-core). */
+/** The installed version of the library, from its package.json (Node's own for node-core). */
 function libraryVersion(name) {
   const adapter = getAdapter(name);
-  if (!adapter.packageName) return `node ${process.version}`;
-  const entry = require.resolve(adapter.packageName);
-  let dir = path.dirname(entry);
-  for (;;) {
-    try {
-      const pkg = require(path.join(dir, 'package.json'));
-      if (pkg.name === adapter.packageName) return pkg.version;
-    } catch {
-      // not this folder; keep walking up
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
+  if (!adapter.packageName) return process.version;
+  try {
+    const manifest = path.join(REPO_ROOT, 'node_modules', adapter.packageName, 'package.json');
+    return JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
+  } catch {
+    return 'unknown';
   }
 }
 
