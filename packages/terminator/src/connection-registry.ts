@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Connection } from './connection';
 import { TerminatorError } from './errors';
+import { listExistingConnections } from './node-internals';
 import type { ResolvedOptions } from './options';
 import type { ServerKind } from './server-kind';
 import { shadowListener } from './shadow-listener';
@@ -56,7 +57,7 @@ export class ConnectionRegistry {
   readonly #onResponseClose: (this: ServerResponse) => void;
   #users = 0;
   #isListenerClosed = false;
-  /** Whether the server had connections before we watched it (see {@link sweep}). */
+  /** Whether the server had connections before we watched it that could not be adopted. */
   #hasUnseenConnections = false;
   /** False when a TLS socket did not name its raw socket, so raw sockets cannot be told apart. */
   #canDestroyHandshakes = true;
@@ -96,9 +97,7 @@ export class ConnectionRegistry {
         this.#detachers.push(shadowListener(server, event, this.#onUpgrade));
       }
     }
-    server.getConnections((error, count) => {
-      if (error === null && count > 0) this.#hasUnseenConnections = true;
-    });
+    this.#adoptExistingConnections();
   }
 
   /** Gives back a registry from {@link acquire}; the last user detaches every listener. */
@@ -161,7 +160,7 @@ export class ConnectionRegistry {
     const destroyAll = (): void => {
       for (const { socket } of this.#connections.values()) socket.destroy();
       for (const session of this.#sessions.keys()) session.destroy();
-      if (this.#hasUnseenConnections) (this.#server as Partial<HttpServer>).closeAllConnections?.();
+      (this.#server as Partial<HttpServer>).closeAllConnections?.();
     };
     if (forceDelay > 0) this.#destroyTimer = setTimeout(destroyAll, forceDelay).unref();
     else destroyAll();
@@ -188,6 +187,29 @@ export class ConnectionRegistry {
       h2Sessions: this.#sessions.size,
       h2Streams,
     };
+  }
+
+  /**
+   * Tracks the sockets accepted before any terminator watched this server, so they drain and
+   * count like the others. Node lists them only for http servers; for the rest (and if that list
+   * ever goes away) the drain falls back on asking the server how many connections it has.
+   */
+  #adoptExistingConnections(): void {
+    const existing = this.#kind.isHttp1 ? listExistingConnections(this.#server) : undefined;
+    if (existing === undefined) {
+      this.#server.getConnections((error, count) => {
+        if (error === null && count > this.#connections.size) this.#hasUnseenConnections = true;
+      });
+      return;
+    }
+    for (const { socket, pendingResponse } of existing) {
+      if (this.#connections.has(socket)) continue;
+      const connection = this.#track(socket, true);
+      if (pendingResponse === undefined) continue;
+      connection.inFlight = 1;
+      connection.lastResponse = pendingResponse;
+      pendingResponse.on('close', this.#onResponseClose);
+    }
   }
 
   #listen(event: string, listener: Listener): void {

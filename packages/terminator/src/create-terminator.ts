@@ -5,6 +5,7 @@ import type { DrainCounter, DrainObserver } from './connection-registry';
 import type { TerminatorError } from './errors';
 import { resolveOptions } from './options';
 import type { ResolvedOptions } from './options';
+import { stopConnectionsChecking } from './node-internals';
 import { describeServer } from './server-kind';
 import type {
   TerminateOptions,
@@ -173,19 +174,4 @@ class ServerTerminator implements Terminator, DrainObserver {
       hookErrors: [...this.#hookErrors],
     });
   }
-}
-
-/**
- * Clears the unref'd interval with which an http server checks request timeouts. The server's
- * own `close()` clears it, but we close the listener with `net.Server#close` (see
- * {@link ConnectionRegistry.closeListener}), and while the interval lives it keeps the closed
- * server from being garbage-collected.
- */
-function stopConnectionsChecking(server: net.Server): void {
-  const symbol = Object.getOwnPropertySymbols(server).find(
-    (candidate) => candidate.description === 'http.server.connectionsCheckingInterval',
-  );
-  if (symbol === undefined) return;
-  const interval = (server as unknown as Record<symbol, unknown>)[symbol];
-  if (interval !== undefined) clearInterval(interval as NodeJS.Timeout);
 }

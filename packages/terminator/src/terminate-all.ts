@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { createTerminator } from './create-terminator';
 import { TerminatorError } from './errors';
+import { resolveOptions } from './options';
 import { describeValue } from './server-kind';
 import type { TerminateOptions, TerminationReport, Terminator } from './types';
 
@@ -24,14 +25,22 @@ export function terminateAll(
       `terminateAll(servers): servers must be an array, got ${describeValue(servers)}`,
     );
   }
-  const terminators = servers.map((entry: unknown, index): Terminator => {
-    if (entry instanceof net.Server) return createTerminator(entry, options);
-    if (isTerminator(entry)) return entry;
-    throw new TerminatorError(
-      'LASTCALL_ERR_TERMINATOR_INVALID_SERVERS',
-      `terminateAll(servers): servers[${String(index)}] must be a server or a terminator, got ${describeValue(entry)}`,
-    );
-  });
+  // Every entry and the options are checked before anything is attached to any server.
+  const entries: (net.Server | Terminator)[] = [];
+  for (let index = 0; index < servers.length; index += 1) {
+    const entry: unknown = servers[index];
+    if (!(entry instanceof net.Server) && !isTerminator(entry)) {
+      throw new TerminatorError(
+        'LASTCALL_ERR_TERMINATOR_INVALID_SERVERS',
+        `terminateAll(servers): servers[${String(index)}] must be a server or a terminator, got ${describeValue(entry)}`,
+      );
+    }
+    entries.push(entry);
+  }
+  resolveOptions('terminateAll(servers, options)', options);
+  const terminators = entries.map((entry) =>
+    entry instanceof net.Server ? createTerminator(entry, options) : entry,
+  );
   return Promise.all(terminators.map((terminator) => terminator.terminate(options)));
 }
 
