@@ -57,6 +57,8 @@ export class ConnectionRegistry {
   readonly #onResponseClose: (this: ServerResponse) => void;
   #users = 0;
   #isListenerClosed = false;
+  /** Set by the server's `close` event, which Node emits before the sockets' own `close`. */
+  #isServerClosed = false;
   /** Whether the server had connections before we watched it that could not be adopted. */
   #hasUnseenConnections = false;
   /** False when a TLS socket did not name its raw socket, so raw sockets cannot be told apart. */
@@ -68,11 +70,14 @@ export class ConnectionRegistry {
     this.#kind = kind;
     const connections = this.#connections;
     const handshaking = this.#handshaking;
+    const notifyIfClosed = this.#notifyIfClosed.bind(this);
     this.#onSocketClose = function (this: net.Socket) {
       connections.delete(this);
+      notifyIfClosed();
     };
     this.#onHandshakeSocketClose = function (this: net.Socket) {
       handshaking.delete(this);
+      notifyIfClosed();
     };
     const onResponseClose = this.#responseClosed.bind(this);
     this.#onResponseClose = function (this: ServerResponse) {
@@ -137,6 +142,7 @@ export class ConnectionRegistry {
   closeListener(): void {
     if (this.#isListenerClosed) return;
     this.#isListenerClosed = true;
+    this.#isServerClosed = false;
     net.Server.prototype.close.call(this.#server);
     this.#scheduleSweep();
   }
@@ -153,10 +159,9 @@ export class ConnectionRegistry {
       forced += 1;
       if (!socket.writableEnded) socket.end();
     }
-    for (const streams of this.#sessions.values()) {
-      forced += 1;
-      for (const stream of streams) stream.close(http2Constants.NGHTTP2_CANCEL);
-    }
+    // Sessions are only destroyed, which resets their streams with CANCEL: `stream.close()` on
+    // a stream still writing ends it with END_STREAM, and the client takes the cut body as whole.
+    forced += this.#sessions.size;
     const destroyAll = (): void => {
       for (const { socket } of this.#connections.values()) socket.destroy();
       for (const session of this.#sessions.keys()) session.destroy();
@@ -309,6 +314,7 @@ export class ConnectionRegistry {
     });
     session.once('close', () => {
       this.#sessions.delete(session);
+      this.#notifyIfClosed();
     });
     if (this.#drains.size === 0) return;
     // Accepted while the listener stays open for `keepListening`: let its first stream in.
@@ -321,8 +327,16 @@ export class ConnectionRegistry {
   };
 
   #onServerClose = (): void => {
-    for (const drain of [...this.#drains]) drain.serverClosed();
+    this.#isServerClosed = true;
+    this.#notifyIfClosed();
   };
+
+  /** Tells the drains once the server is closed and every socket it had has emitted `close`. */
+  #notifyIfClosed(): void {
+    if (!this.#isServerClosed || this.#drains.size === 0) return;
+    if (this.#connections.size + this.#sessions.size + this.#handshaking.size > 0) return;
+    for (const drain of [...this.#drains]) drain.serverClosed();
+  }
 
   #closeSession(session: ServerHttp2Session): void {
     if (session.closed || session.destroyed) return;

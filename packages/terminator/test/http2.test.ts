@@ -131,8 +131,6 @@ type StreamOutcome =
   | { readonly kind: 'thrown'; readonly errorCode: string };
 
 interface TrackedStream {
-  /** Everything received so far. */
-  body(): string;
   /** Resolves once the first DATA arrived. */
   readonly firstData: Promise<void>;
   readonly outcome: Promise<StreamOutcome>;
@@ -146,7 +144,6 @@ function request(session: http2.ClientHttp2Session, path: string): TrackedStream
   } catch (error) {
     const errorCode = (error as NodeJS.ErrnoException).code ?? 'unknown';
     return {
-      body: () => '',
       firstData: Promise.resolve(),
       outcome: Promise.resolve({ kind: 'thrown', errorCode }),
     };
@@ -179,7 +176,7 @@ function request(session: http2.ClientHttp2Session, path: string): TrackedStream
       resolve({ kind: 'closed', status, body, sawEnd, errorCode, rstCode, endedAt, closedAt });
     });
   });
-  return { body: () => body, firstData: firstData.promise, outcome };
+  return { firstData: firstData.promise, outcome };
 }
 
 /** What a stream that completed normally looks like. */
