@@ -24,7 +24,7 @@ export const protocols: readonly Protocol[] = ['http', 'https'];
 /** Creates an HTTP or HTTPS server with the fixture certificate. */
 export function createServer(protocol: Protocol, handler?: http.RequestListener): http.Server {
   return protocol === 'https'
-    ? (https.createServer(tlsFixture, handler) as unknown as http.Server)
+    ? https.createServer(tlsFixture, handler)
     : http.createServer(handler);
 }
 
