@@ -2,6 +2,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import { constants as http2Constants } from 'node:http2';
 import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Connection } from './connection';
@@ -64,6 +65,8 @@ export class ConnectionRegistry {
   /** False when a TLS socket did not name its raw socket, so raw sockets cannot be told apart. */
   #canDestroyHandshakes = true;
   #destroyTimer: NodeJS.Timeout | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweepDueAt = 0;
 
   private constructor(server: net.Server, kind: ServerKind) {
     this.#server = server;
@@ -112,6 +115,7 @@ export class ConnectionRegistry {
     registries.delete(this.#server);
     for (const detach of this.#detachers.splice(0)) detach();
     clearTimeout(this.#destroyTimer);
+    clearTimeout(this.#sweepTimer);
   }
 
   /** Starts draining on behalf of `observer`; the first drain asks every connection to close. */
@@ -126,7 +130,7 @@ export class ConnectionRegistry {
       }
     }
     for (const session of this.#sessions.keys()) this.#closeSession(session);
-    this.#scheduleSweep();
+    this.#scheduleSweep(0);
   }
 
   /** Stops telling `observer` about the drain. */
@@ -144,7 +148,7 @@ export class ConnectionRegistry {
     this.#isListenerClosed = true;
     this.#isServerClosed = false;
     net.Server.prototype.close.call(this.#server);
-    this.#scheduleSweep();
+    this.#scheduleSweep(0);
   }
 
   /**
@@ -264,12 +268,13 @@ export class ConnectionRegistry {
     connection.inFlight -= 1;
     if (connection.lastResponse === response) connection.lastResponse = undefined;
     if (connection.closingResponse === response) connection.closingResponse = undefined;
-    if (this.#drains.size === 0) {
-      if (connection.inFlight === 0) connection.idleBytesRead = connection.socket.bytesRead;
-      return;
-    }
-    if (response.writableFinished) this.#count('completedInFlight');
-    if (connection.inFlight === 0) this.#closeIdle(connection);
+    if (this.#drains.size > 0 && response.writableFinished) this.#count('completedInFlight');
+    if (connection.inFlight > 0) return;
+    connection.markIdle(performance.now());
+    // After a response that said `Connection: close`, Node is already ending the socket; after
+    // one that promised keep-alive (its headers went out before the drain), the client may
+    // reuse the socket at once, so it gets the same quiet period as any idle socket.
+    if (this.#drains.size > 0 && !connection.socket.writableEnded) this.#scheduleSweep(0);
   }
 
   /**
@@ -401,26 +406,45 @@ export class ConnectionRegistry {
   }
 
   /**
-   * Closes idle sockets one event-loop turn after it is asked to: a busy keep-alive client's next
-   * request is often already in the kernel's buffer, and the poll phase that runs first reads
-   * it, so that socket turns active (and gets `Connection: close`) instead of being closed
-   * under a request.
+   * Sweeps `delay` ms from now, or one event-loop turn from now when `delay` is 0: a busy
+   * keep-alive client's next request is often already in the kernel's buffer, and the poll
+   * phase that runs first reads it, so that socket turns active instead of being closed under it.
    */
-  #scheduleSweep(): void {
-    setImmediate(this.#sweep);
+  #scheduleSweep(delay: number): void {
+    if (delay > 0) {
+      if (this.#sweepTimer !== undefined && this.#sweepDueAt <= performance.now() + delay) return;
+      clearTimeout(this.#sweepTimer);
+      this.#sweepDueAt = performance.now() + delay;
+      this.#sweepTimer = setTimeout(this.#sweep, delay);
+    } else {
+      setImmediate(this.#sweep);
+    }
   }
 
+  /**
+   * Closes every socket that has been idle for `idleGrace` ms, and plans the next sweep for the
+   * ones idle for less. A client that just got a response may already have sent its next
+   * request, which is on the wire when a FIN would cross it: that request would be lost. Held a
+   * little longer, the request arrives and is answered with `Connection: close` instead.
+   */
   #sweep = (): void => {
-    if (this.#drains.size === 0) return;
+    this.#sweepTimer = undefined;
+    const idleGrace = this.#primaryOptions()?.idleGrace;
+    if (idleGrace === undefined) return;
     if (this.#isListenerClosed) this.#destroyHandshakes();
+    const now = performance.now();
+    let nextDueAt = Infinity;
     for (const connection of this.#connections.values()) {
       if (connection.isHandled) continue;
       if (!connection.isHttp) {
         if (this.#isListenerClosed) this.#handPlainSocket(connection);
       } else if (connection.isIdle) {
-        this.#closeIdle(connection);
+        const dueAt = connection.idleSince + idleGrace;
+        if (dueAt <= now) this.#closeIdle(connection);
+        else nextDueAt = Math.min(nextDueAt, dueAt);
       }
     }
+    if (nextDueAt !== Infinity) this.#scheduleSweep(Math.max(1, nextDueAt - now));
     // Sockets accepted before any terminator watched this server are known only to Node.
     if (this.#hasUnseenConnections) {
       (this.#server as Partial<HttpServer>).closeIdleConnections?.();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 /** What the registry knows of one accepted socket (after its TLS handshake, for TLS servers). */
 export class Connection {
@@ -10,6 +11,8 @@ export class Connection {
    * mean a request head is arriving, so the socket must not be closed under it.
    */
   idleBytesRead: number;
+  /** `performance.now()` when the socket last became idle (or connected). */
+  idleSince: number;
   /** The newest request's response, while it is open: the one a drain asks to close. */
   lastResponse: ServerResponse | undefined;
   /** The response we set `shouldKeepAlive = false` on, so it can be undone if one follows. */
@@ -25,6 +28,13 @@ export class Connection {
     readonly isHttp: boolean,
   ) {
     this.idleBytesRead = socket.bytesRead;
+    this.idleSince = performance.now();
+  }
+
+  /** Records that the last response in flight on this socket has closed. */
+  markIdle(now: number): void {
+    this.idleBytesRead = this.socket.bytesRead;
+    this.idleSince = now;
   }
 
   /** No request in flight and no byte of a new one received. */

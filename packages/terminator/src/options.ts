@@ -8,6 +8,7 @@ export interface ResolvedOptions {
   readonly timeout: number;
   readonly forceDelay: number;
   readonly keepListening: number;
+  readonly idleGrace: number;
   readonly onUpgrade: TerminatorOptions['onUpgrade'];
   readonly onSocket: TerminatorOptions['onSocket'];
   readonly signal: AbortSignal | undefined;
@@ -16,10 +17,14 @@ export interface ResolvedOptions {
 /** The grace period when none is given, in milliseconds. */
 export const DEFAULT_TIMEOUT = 10_000;
 
+/** How long a keep-alive socket must have been quiet before the drain closes it, in ms. */
+export const DEFAULT_IDLE_GRACE = 20;
+
 const KNOWN_OPTIONS = new Set([
   'timeout',
   'forceDelay',
   'keepListening',
+  'idleGrace',
   'onUpgrade',
   'onSocket',
   'signal',
@@ -50,36 +55,28 @@ export function resolveOptions(
     }
   }
   const given = options as Record<string, unknown>;
+  const duration = (name: keyof typeof DURATIONS): number | undefined => {
+    const { code, allowInfinity } = DURATIONS[name];
+    return readDuration(where, given, name, code, allowInfinity);
+  };
   return {
-    timeout:
-      readDuration(where, given, 'timeout', 'LASTCALL_ERR_TERMINATOR_INVALID_TIMEOUT', true) ??
-      base?.timeout ??
-      DEFAULT_TIMEOUT,
-    forceDelay:
-      readDuration(
-        where,
-        given,
-        'forceDelay',
-        'LASTCALL_ERR_TERMINATOR_INVALID_FORCE_DELAY',
-        false,
-      ) ??
-      base?.forceDelay ??
-      0,
-    keepListening:
-      readDuration(
-        where,
-        given,
-        'keepListening',
-        'LASTCALL_ERR_TERMINATOR_INVALID_KEEP_LISTENING',
-        false,
-      ) ??
-      base?.keepListening ??
-      0,
+    timeout: duration('timeout') ?? base?.timeout ?? DEFAULT_TIMEOUT,
+    forceDelay: duration('forceDelay') ?? base?.forceDelay ?? 0,
+    keepListening: duration('keepListening') ?? base?.keepListening ?? 0,
+    idleGrace: duration('idleGrace') ?? base?.idleGrace ?? DEFAULT_IDLE_GRACE,
     onUpgrade: readHook(where, given, 'onUpgrade') ?? base?.onUpgrade,
     onSocket: readHook(where, given, 'onSocket') ?? base?.onSocket,
     signal: readSignal(where, given) ?? base?.signal,
   };
 }
+
+/** The options measured in milliseconds, with their error code. Only `timeout` may be Infinity. */
+const DURATIONS = {
+  timeout: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_TIMEOUT', allowInfinity: true },
+  forceDelay: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_FORCE_DELAY', allowInfinity: false },
+  keepListening: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_KEEP_LISTENING', allowInfinity: false },
+  idleGrace: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_IDLE_GRACE', allowInfinity: false },
+} as const satisfies Record<string, { code: TerminatorErrorCode; allowInfinity: boolean }>;
 
 function readDuration(
   where: string,

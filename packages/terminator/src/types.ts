@@ -24,6 +24,14 @@ export interface TerminatorOptions {
    */
   readonly keepListening?: number;
   /**
+   * Milliseconds a keep-alive socket must have been quiet before the drain closes it. A busy
+   * client may have sent its next request before it could see our FIN; held this long, that
+   * request arrives and is answered with `Connection: close` instead of being lost. Sockets
+   * quiet for longer are closed at once.
+   * @defaultValue 20
+   */
+  readonly idleGrace?: number;
+  /**
    * Called once per upgraded socket (WebSocket, CONNECT tunnel) when the drain starts, for
    * example to send a WebSocket close frame 1001. Without it, upgraded sockets are left alone
    * until the deadline, then destroyed.

@@ -121,6 +121,18 @@ const badOptions: readonly BadOption[] = [
     fragments: ['keepListening', 'NaN'],
   },
   {
+    title: 'a string idleGrace',
+    options: { idleGrace: '20' },
+    code: 'LASTCALL_ERR_TERMINATOR_INVALID_IDLE_GRACE',
+    fragments: ['idleGrace', '"20"'],
+  },
+  {
+    title: 'an Infinity idleGrace',
+    options: { idleGrace: Infinity },
+    code: 'LASTCALL_ERR_TERMINATOR_INVALID_IDLE_GRACE',
+    fragments: ['idleGrace', 'Infinity'],
+  },
+  {
     title: 'an onUpgrade that is not a function',
     options: { onUpgrade: 'close' },
     code: 'LASTCALL_ERR_TERMINATOR_INVALID_HOOK',
