@@ -5,6 +5,7 @@
 module.exports = {
   name: 'bare',
   packageName: null,
+  driven: 'nothing attached (CPU baseline only)',
   protocols: ['http', 'https', 'h2c'],
   attach(server) {
     return {

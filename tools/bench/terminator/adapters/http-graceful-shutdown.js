@@ -8,6 +8,7 @@
 module.exports = {
   name: 'http-graceful-shutdown',
   packageName: 'http-graceful-shutdown',
+  driven: "`gracefulShutdown(server, { signals: '', timeout: grace, forceExit: false })()`",
   protocols: ['http', 'https', 'h2c'],
   attach(server, { graceMs }) {
     const gracefulShutdown = require('http-graceful-shutdown');

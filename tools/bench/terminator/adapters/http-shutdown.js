@@ -8,6 +8,8 @@
 module.exports = {
   name: 'http-shutdown',
   packageName: 'http-shutdown',
+  driven:
+    "`require('http-shutdown')(server)`, `server.shutdown(cb)`; `server.forceShutdown()` at the grace deadline (it has no timeout)",
   protocols: ['http', 'https'],
   unsupportedReason: 'documents Node HTTP servers only',
   attach(server, { graceMs }) {

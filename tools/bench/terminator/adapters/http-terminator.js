@@ -7,6 +7,7 @@
 module.exports = {
   name: 'http-terminator',
   packageName: 'http-terminator',
+  driven: '`createHttpTerminator({ server, gracefulTerminationTimeout: grace }).terminate()`',
   protocols: ['http', 'https'],
   unsupportedReason: 'documents http.Server and https.Server only',
   attach(server, { graceMs }) {

@@ -21,7 +21,9 @@ const LIBRARY_NAMES = Object.keys(ADAPTERS).filter((name) => name !== 'bare');
 function getAdapter(name) {
   const adapter = ADAPTERS[name];
   if (!adapter) {
-    throw new Error(`unknown library "${name}"; expected one of ${Object.keys(ADAPTERS).join(', ')}`);
+    throw new Error(
+      `unknown library "${name}"; expected one of ${Object.keys(ADAPTERS).join(', ')}`,
+    );
   }
   return adapter;
 }

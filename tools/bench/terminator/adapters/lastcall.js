@@ -6,6 +6,8 @@
 module.exports = {
   name: 'lastcall',
   packageName: '@lastcall/terminator',
+  driven:
+    '`createTerminator(server, { timeout: grace })`, `terminate()`; S8 adds `onUpgrade` → `ws.close(1001)`',
   protocols: ['http', 'https', 'h2c'],
   attach(server, { graceMs, onUpgrade }) {
     const { createTerminator } = require('@lastcall/terminator');

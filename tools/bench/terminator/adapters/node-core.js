@@ -8,6 +8,8 @@
 module.exports = {
   name: 'node-core',
   packageName: null,
+  driven:
+    '`server.close(cb)`; at the deadline `server.closeAllConnections()` (h2c: `session.destroy()` for each session)',
   protocols: ['http', 'https', 'h2c'],
   attach(server, { graceMs }) {
     const sessions = new Set();

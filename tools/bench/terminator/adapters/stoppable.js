@@ -6,6 +6,7 @@
 module.exports = {
   name: 'stoppable',
   packageName: 'stoppable',
+  driven: '`stoppable(server, grace)`, `server.stop(cb)`',
   protocols: ['http', 'https'],
   unsupportedReason: 'documents http and https servers only',
   attach(server, { graceMs }) {
