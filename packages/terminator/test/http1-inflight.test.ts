@@ -10,47 +10,24 @@ import * as tls from 'node:tls';
 import { Client } from 'undici';
 import { createTerminator } from '../src';
 import type { TerminationReport } from '../src';
-import { collect, connect, createServer, delay, listen, protocols, withTimeout } from './support';
+import {
+  collect,
+  connect,
+  createServer,
+  deferred,
+  delay,
+  protocols,
+  startTracked,
+  useCleanups,
+  withTimeout,
+} from './support';
 import type { Protocol, SocketOutcome } from './support';
 
-/** Steps that undo what a test opened, run newest first after each test, each one bounded. */
-const cleanups: (() => unknown)[] = [];
-
-function defer(step: () => unknown): void {
-  cleanups.push(step);
-}
-
-afterEach(async () => {
-  for (const step of cleanups.splice(0).reverse()) {
-    await withTimeout(Promise.resolve().then(step), 2000, 'cleanup').catch(() => undefined);
-  }
-});
-
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
+const defer = useCleanups();
 
 /** Starts `server` on 127.0.0.1:0 and destroys every socket it accepted after the test. */
-async function start(server: net.Server): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  defer(() => {
-    for (const socket of sockets) socket.destroy();
-    if (server.listening) server.close();
-  });
-  return listen(server);
+function start(server: net.Server): Promise<number> {
+  return startTracked(server, defer);
 }
 
 /** A raw client whose received bytes can be awaited while they arrive. */

@@ -9,33 +9,9 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import { createTerminator } from '../src';
 import type { TerminationReport } from '../src';
-import { listen, tlsFixture, withTimeout } from './support';
+import { deferred, listen, tlsFixture, useCleanups, withTimeout } from './support';
 
-/** Steps that undo what a test opened, run newest first after each test, each one bounded. */
-const cleanups: (() => unknown)[] = [];
-
-function defer(step: () => unknown): void {
-  cleanups.push(step);
-}
-
-afterEach(async () => {
-  for (const step of cleanups.splice(0).reverse()) {
-    await withTimeout(Promise.resolve().then(step), 2000, 'cleanup').catch(() => undefined);
-  }
-});
-
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
+const defer = useCleanups();
 
 type H2Server = http2.Http2Server | http2.Http2SecureServer;
 

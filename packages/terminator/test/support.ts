@@ -113,3 +113,51 @@ export function parseResponses(text: string): { status: number; connection: stri
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Registers an `afterEach` that runs the steps given to the returned `defer`, newest first, each
+ * bounded to 2 s, so whatever a test opened is closed even when it fails half way.
+ */
+export function useCleanups(): (step: () => unknown) => void {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const step of cleanups.splice(0).reverse()) {
+      await withTimeout(Promise.resolve().then(step), 2000, 'cleanup').catch(() => undefined);
+    }
+  });
+  return (step) => {
+    cleanups.push(step);
+  };
+}
+
+/** A promise and the function that resolves it. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+/** Makes a {@link Deferred}. */
+export function deferred<T = void>(): Deferred<T> {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** Listens on 127.0.0.1:0 and, via `defer`, destroys every socket it accepted after the test. */
+export async function startTracked(
+  server: net.Server,
+  defer: (step: () => unknown) => void,
+): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  defer(() => {
+    for (const socket of sockets) socket.destroy();
+    if (server.listening) server.close();
+  });
+  return listen(server);
+}
