@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createTerminator, terminateAll, withShutdown } from '../src';
 import type { Protocol, SocketOutcome } from './support';
+import { openIdleSocket as openAnsweredSocket } from './fixture-process';
 import {
   collect,
   connect,
@@ -94,25 +95,9 @@ async function openIdleSocket(
   protocol: Protocol,
   port: number,
 ): Promise<{ socket: net.Socket; outcome: Promise<SocketOutcome> }> {
-  const socket = await openSocket(protocol, port);
-  const answered = withTimeout(
-    new Promise<void>((resolve) => {
-      let text = '';
-      const onData = (chunk: Buffer): void => {
-        text += chunk.toString('latin1');
-        if (text.endsWith('\r\n\r\nfast')) {
-          socket.removeListener('data', onData);
-          resolve();
-        }
-      };
-      socket.on('data', onData);
-    }),
-    3000,
-    'the /fast response',
-  );
-  socket.write('GET /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-  await answered;
-  return { socket, outcome: collect(socket, 8000) };
+  const idle = await openAnsweredSocket(protocol, port);
+  sockets.push(idle.socket);
+  return idle;
 }
 
 /** Resolves with the error code of a new TCP connection to `port` (or `'connected'`). */
