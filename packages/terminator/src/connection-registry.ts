@@ -1,12 +1,12 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { constants as http2Constants } from 'node:http2';
-import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Session } from 'node:http2';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Connection } from './connection';
 import { TerminatorError } from './errors';
+import { Http2Sessions } from './http2-sessions';
 import { listExistingConnections } from './node-internals';
 import type { ResolvedOptions } from './options';
 import type { ServerKind } from './server-kind';
@@ -50,7 +50,7 @@ export class ConnectionRegistry {
   readonly #connections = new Map<net.Socket, Connection>();
   /** Raw TCP sockets of TLS servers whose handshake has not finished. */
   readonly #handshaking = new Set<net.Socket>();
-  readonly #sessions = new Map<ServerHttp2Session, Set<ServerHttp2Stream>>();
+  readonly #sessions: Http2Sessions;
   readonly #drains = new Set<DrainObserver>();
   readonly #detachers: (() => void)[] = [];
   readonly #onSocketClose: (this: net.Socket) => void;
@@ -71,6 +71,17 @@ export class ConnectionRegistry {
   private constructor(server: net.Server, kind: ServerKind) {
     this.#server = server;
     this.#kind = kind;
+    this.#sessions = new Http2Sessions({
+      streamClosed: (completed) => {
+        if (completed && this.#drains.size > 0) this.#count('completedInFlight');
+      },
+      sessionClosed: () => {
+        this.#notifyIfClosed();
+      },
+      sessionClosing: () => {
+        this.#count('h2Sessions');
+      },
+    });
     const connections = this.#connections;
     const handshaking = this.#handshaking;
     const notifyIfClosed = this.#notifyIfClosed.bind(this);
@@ -129,7 +140,7 @@ export class ConnectionRegistry {
         this.#askToClose(connection, connection.lastResponse);
       }
     }
-    for (const session of this.#sessions.keys()) this.#closeSession(session);
+    this.#sessions.closeAll();
     this.#scheduleSweep(0);
   }
 
@@ -163,12 +174,10 @@ export class ConnectionRegistry {
       forced += 1;
       if (!socket.writableEnded) socket.end();
     }
-    // Sessions are only destroyed, which resets their streams with CANCEL: `stream.close()` on
-    // a stream still writing ends it with END_STREAM, and the client takes the cut body as whole.
     forced += this.#sessions.size;
     const destroyAll = (): void => {
       for (const { socket } of this.#connections.values()) socket.destroy();
-      for (const session of this.#sessions.keys()) session.destroy();
+      this.#sessions.destroyAll();
       (this.#server as Partial<HttpServer>).closeAllConnections?.();
     };
     if (forceDelay > 0) this.#destroyTimer = setTimeout(destroyAll, forceDelay).unref();
@@ -186,15 +195,13 @@ export class ConnectionRegistry {
       else if (connection.isHttp && connection.inFlight === 0) idle += 1;
       else active += 1;
     }
-    let h2Streams = 0;
-    for (const streams of this.#sessions.values()) h2Streams += streams.size;
     return {
       idle,
       active,
       upgraded,
       handshaking: this.#handshaking.size,
       h2Sessions: this.#sessions.size,
-      h2Streams,
+      h2Streams: this.#sessions.streamCount,
     };
   }
 
@@ -306,27 +313,14 @@ export class ConnectionRegistry {
   };
 
   #onSession = (session: ServerHttp2Session): void => {
-    const streams = new Set<ServerHttp2Stream>();
-    this.#sessions.set(session, streams);
-    session.on('stream', (stream: ServerHttp2Stream) => {
-      streams.add(stream);
-      stream.once('close', () => {
-        streams.delete(stream);
-        if (this.#drains.size > 0 && stream.rstCode === http2Constants.NGHTTP2_NO_ERROR) {
-          this.#count('completedInFlight');
-        }
-      });
-    });
-    session.once('close', () => {
-      this.#sessions.delete(session);
-      this.#notifyIfClosed();
-    });
+    this.#sessions.track(session);
     if (this.#drains.size === 0) return;
     // Accepted while the listener stays open for `keepListening`: let its first stream in.
-    if (this.#isListenerClosed) this.#closeSession(session);
-    else {
+    if (this.#isListenerClosed) {
+      this.#sessions.close(session);
+    } else {
       session.once('stream', () => {
-        this.#closeSession(session);
+        this.#sessions.close(session);
       });
     }
   };
@@ -341,12 +335,6 @@ export class ConnectionRegistry {
     if (!this.#isServerClosed || this.#drains.size === 0) return;
     if (this.#connections.size + this.#sessions.size + this.#handshaking.size > 0) return;
     for (const drain of [...this.#drains]) drain.serverClosed();
-  }
-
-  #closeSession(session: ServerHttp2Session): void {
-    if (session.closed || session.destroyed) return;
-    this.#count('h2Sessions');
-    session.close();
   }
 
   #closeIdle(connection: Connection): void {
