@@ -1,0 +1,11 @@
+export { getLogger, setLogger, DEFAULT_LOG_LEVEL } from './registry';
+export { setupLogs, reopenLogs, fileTimestamp } from './setup-logs';
+export type { LogFiles, SetupLogsOptions } from './setup-logs';
+export { serializeError, MAX_CAUSE_DEPTH } from './serialize-error';
+export type { SerializedError } from './serialize-error';
+export { detectLoggerKind } from './adapters';
+export type { LoggerKind } from './adapters';
+export { LogShimError } from './errors';
+export type { LogShimErrorCode } from './errors';
+export { LOG_LEVELS } from './types';
+export type { HostLogger, LogFields, Logger, LoggerFactory, LogLevel, LogMethod } from './types';
