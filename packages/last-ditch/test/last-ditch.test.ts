@@ -1,0 +1,102 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LastDitch } from '../src/index';
+import type { CrashSummary, SmsMessage } from '../src/index';
+
+let dir: string;
+const savedEnv = process.env['NODE_ENV'];
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'last-ditch-unit-'));
+});
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.env['NODE_ENV'] = savedEnv;
+});
+
+describe('LastDitch#report', () => {
+  it('writes the crash log before returning and runs email, sms and messenger', async () => {
+    const crashLog = path.join(dir, 'crash.log');
+    const mails: { subject: string; text: string }[] = [];
+    const texts: SmsMessage[] = [];
+    const summaries: CrashSummary[] = [];
+    const lastDitch = new LastDitch({
+      crashLog,
+      stderr: false,
+      appName: 'shop',
+      email: {
+        transport: { sendMail: (mail) => void mails.push(mail) },
+        to: 'ops@example.invalid',
+      },
+      sms: { send: (message) => void texts.push(message), to: '+15550000000', maxLength: 40 },
+      messenger: (_error, summary) => void summaries.push(summary),
+    });
+    const pending = lastDitch.report(new Error('out of cheese'));
+    expect(fs.readFileSync(crashLog, 'utf8')).toContain('out of cheese');
+    const result = await pending;
+    expect(result).toMatchObject({
+      crashLog,
+      stderr: false,
+      targets: { email: 'sent', sms: 'sent', messenger: 'sent' },
+    });
+    expect(mails[0]?.subject).toBe(`[shop] crash on ${os.hostname()}: Error: out of cheese`);
+    expect(mails[0]?.text).toContain(result.id);
+    expect(mails[0]?.text).not.toContain('at ');
+    expect(texts[0]?.body).toHaveLength(40);
+    expect(summaries[0]).toMatchObject({ app: 'shop', reportId: result.id, origin: 'manual' });
+    expect(summaries[0]?.stack).toBeUndefined();
+  });
+
+  it('marks a failing target failed without holding up the others', async () => {
+    const lastDitch = new LastDitch({
+      crashLog: path.join(dir, 'crash.log'),
+      stderr: false,
+      statsd: { increment: () => undefined },
+      messenger: () => Promise.reject(new Error('pager down')),
+    });
+    const result = await lastDitch.report('a string was thrown');
+    expect(result.targets).toEqual({ statsd: 'sent', messenger: 'failed' });
+  });
+
+  it('skips the paging notifiers when NODE_ENV is development', async () => {
+    process.env['NODE_ENV'] = 'development';
+    let mailCount = 0;
+    const lastDitch = new LastDitch({
+      crashLog: false,
+      stderr: false,
+      email: { transport: { sendMail: () => (mailCount += 1) }, to: 'ops@example.invalid' },
+      messenger: () => undefined,
+    });
+    const result = await lastDitch.report(new Error('dev'));
+    expect(result.targets).toEqual({ email: 'skipped', messenger: 'sent' });
+    expect(mailCount).toBe(0);
+  });
+
+  it('calls the go() callback exactly once with the result', async () => {
+    const lastDitch = new LastDitch({ crashLog: path.join(dir, 'c.log'), stderr: false });
+    const calls = await new Promise<unknown[][]>((resolve) => {
+      const seen: unknown[][] = [];
+      lastDitch.go(new Error('cb'), (...args) => {
+        seen.push(args);
+        setTimeout(() => {
+          resolve(seen);
+        }, 20);
+      });
+    });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.[0]).toBeNull();
+    expect(calls[0]?.[1]).toMatchObject({ crashLog: path.join(dir, 'c.log') });
+  });
+
+  it('installs no process handler until installHandlers() and removes them on uninstall', () => {
+    const before = process.listenerCount('uncaughtException');
+    const lastDitch = new LastDitch({ crashLog: false });
+    expect(process.listenerCount('uncaughtException')).toBe(before);
+    const uninstall = lastDitch.installHandlers();
+    expect(process.listenerCount('uncaughtException')).toBe(before + 1);
+    uninstall();
+    expect(process.listenerCount('uncaughtException')).toBe(before);
+  });
+});
