@@ -5,11 +5,11 @@
  */
 import { once } from 'node:events';
 import type * as http from 'node:http';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createTerminator, terminateAll, withShutdown } from '../src';
 import type { Protocol, SocketOutcome } from './support';
-import { openIdleSocket as openAnsweredSocket } from './fixture-process';
+import { openIdleSocket as openAnsweredSocket, tryConnect } from './fixture-process';
 import {
   collect,
   connect,
@@ -98,24 +98,6 @@ async function openIdleSocket(
   const idle = await openAnsweredSocket(protocol, port);
   sockets.push(idle.socket);
   return idle;
-}
-
-/** Resolves with the error code of a new TCP connection to `port` (or `'connected'`). */
-function tryConnect(port: number): Promise<string> {
-  return withTimeout(
-    new Promise<string>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve('connected');
-      });
-      socket.once('error', (error: NodeJS.ErrnoException) => {
-        resolve(error.code ?? 'unknown');
-      });
-    }),
-    2000,
-    'a new connection attempt',
-  );
 }
 
 describe('terminateAll', () => {
