@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { LogShimError, getLogger, setLogger } from '../src';
+import { getLogger, setLogger } from '../src';
 import type * as Winston from 'winston';
-import type { LogFields, LogShimErrorCode } from '../src';
-import { recordingPino, recordingWinston, spyOnStderr } from './support';
+import type { LogFields } from '../src';
+import { codeOf, recordingPino, recordingWinston, spyOnStderr } from './support';
 
 let stderr: ReturnType<typeof spyOnStderr>;
 
@@ -19,16 +19,6 @@ afterEach(() => {
   delete process.env['LASTCALL_LOG_LEVEL'];
   setLogger(undefined);
 });
-
-function codeOf(action: () => unknown): LogShimErrorCode | undefined {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof LogShimError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('late configuration', () => {
   it('sends events of loggers handed out earlier to the logger set later', () => {

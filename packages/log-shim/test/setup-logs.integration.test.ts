@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { withTimeout } from './support';
 
 /** One JSON line a fixture printed on stdout. */
 interface FixtureMessage {
@@ -50,20 +51,6 @@ afterEach(() => {
   running.clear();
   fs.rmSync(tempDir, { recursive: true, force: true });
 });
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`timed out after ${String(ms)} ms waiting for ${what}`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function startFixture(script: string, args: readonly string[]): Fixture {
   const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', script), ...args], {

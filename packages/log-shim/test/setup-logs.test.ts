@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogShimError, getLogger, reopenLogs, setLogger, setupLogs } from '../src';
-import type { LogFiles, LogShimErrorCode } from '../src';
+import { getLogger, reopenLogs, setLogger, setupLogs } from '../src';
+import type { LogFiles } from '../src';
+import { codeOf } from './support';
 
 let tempDir: string;
 let opened: LogFiles[];
@@ -32,16 +33,6 @@ function readLines(file: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-function codeOf(action: () => unknown): LogShimErrorCode | undefined {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof LogShimError) return error.code;
-    throw error;
-  }
-  return undefined;
 }
 
 describe('setupLogs', () => {

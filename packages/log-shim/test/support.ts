@@ -8,6 +8,8 @@ import bunyan from 'bunyan';
 import createDebug from 'debug';
 import pino from 'pino';
 import * as winston from 'winston';
+import { LogShimError } from '../src';
+import type { LogShimErrorCode } from '../src';
 
 /** One record as the host logger produced it, parsed back from JSON where the host wrote JSON. */
 export type LogRecord = Record<string, unknown>;
@@ -121,4 +123,30 @@ export function ownSnapshot(target: object): { changedSince(): string[] } {
 export function makeError(): Error {
   const root = Object.assign(new Error('disk full'), { code: 'ENOSPC' });
   return Object.assign(new Error('cannot write report', { cause: root }), { reportId: 'r-1' });
+}
+
+/** The code of the LogShimError `action` throws, or undefined when it throws nothing. */
+export function codeOf(action: () => unknown): LogShimErrorCode | undefined {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof LogShimError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+/** Rejects with a named error when `promise` takes longer than `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${String(ms)} ms waiting for ${what}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
