@@ -11,8 +11,13 @@ interface WinstonModule {
  * so the app's own copy of a host library is found, not one that sits next to this package.
  */
 export function appRequires(): NodeJS.Require[] {
+  return appAnchors().map((anchor) => createRequire(anchor));
+}
+
+/** The files the app's `require` resolves from: its main module, then its working folder. */
+function appAnchors(): string[] {
   const anchors = [require.main?.filename, path.join(process.cwd(), 'package.json')];
-  return anchors.filter((anchor) => anchor !== undefined).map((anchor) => createRequire(anchor));
+  return anchors.filter((anchor) => anchor !== undefined);
 }
 
 /**
@@ -43,10 +48,8 @@ const resolvedByAnchor = new Map<string, ResolvedWinston | undefined>();
  * disk, so it is remembered: the fallback logger asks on every event.
  */
 function resolveAppWinston(): ResolvedWinston[] {
-  const anchors = [require.main?.filename, path.join(process.cwd(), 'package.json')];
   const found: ResolvedWinston[] = [];
-  for (const anchor of anchors) {
-    if (anchor === undefined) continue;
+  for (const anchor of appAnchors()) {
     if (!resolvedByAnchor.has(anchor)) {
       const appRequire = createRequire(anchor);
       let resolved: ResolvedWinston | undefined;
