@@ -9,7 +9,6 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Client } from 'undici';
 import { createTerminator } from '../src';
-import type { TerminationReport } from '../src';
 import {
   collect,
   connect,
@@ -20,6 +19,7 @@ import {
   startTracked,
   useCleanups,
   withTimeout,
+  timedTerminate,
 } from './support';
 import type { Protocol, SocketOutcome } from './support';
 
@@ -138,15 +138,6 @@ function parseRawResponses(text: string): RawResponse[] {
     responses.push({ status, headers, body, isComplete });
   }
   return responses;
-}
-
-/** Calls `terminate()` and remembers when it resolved. */
-function timedTerminate(
-  terminate: () => Promise<TerminationReport>,
-): Promise<{ report: TerminationReport; resolvedAt: number }> {
-  const settled = terminate().then((report) => ({ report, resolvedAt: performance.now() }));
-  void settled.catch(() => undefined);
-  return settled;
 }
 
 function get(path: string): string {

@@ -8,8 +8,7 @@ import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { createTerminator } from '../src';
-import type { TerminationReport } from '../src';
-import { deferred, listen, tlsFixture, useCleanups, withTimeout } from './support';
+import { deferred, listen, timedTerminate, tlsFixture, useCleanups, withTimeout } from './support';
 
 const defer = useCleanups();
 
@@ -165,15 +164,6 @@ function completed(body: string): Partial<StreamOutcome> {
     errorCode: undefined,
     rstCode: http2.constants.NGHTTP2_NO_ERROR,
   };
-}
-
-/** Calls `terminate()` and remembers when it resolved. */
-function timedTerminate(
-  terminate: () => Promise<TerminationReport>,
-): Promise<{ report: TerminationReport; resolvedAt: number }> {
-  const settled = terminate().then((report) => ({ report, resolvedAt: performance.now() }));
-  void settled.catch(() => undefined);
-  return settled;
 }
 
 describe.each(flavours)('$name: sessions drain with GOAWAY', (flavour) => {

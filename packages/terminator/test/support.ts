@@ -9,6 +9,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import type { TerminationReport } from '../src';
 
 /** A self-signed certificate for 127.0.0.1 and localhost, valid until 2126. */
 export const tlsFixture = {
@@ -160,4 +161,13 @@ export async function startTracked(
     if (server.listening) server.close();
   });
   return listen(server);
+}
+
+/** Calls `terminate()` and remembers when it resolved. */
+export function timedTerminate(
+  terminate: () => Promise<TerminationReport>,
+): Promise<{ report: TerminationReport; resolvedAt: number }> {
+  const settled = terminate().then((report) => ({ report, resolvedAt: performance.now() }));
+  void settled.catch(() => undefined);
+  return settled;
 }

@@ -10,7 +10,6 @@ import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createTerminator } from '../src';
-import type { TerminationReport } from '../src';
 import {
   collect,
   connect,
@@ -23,6 +22,7 @@ import {
   useCleanups,
   deferred,
   startTracked,
+  timedTerminate,
 } from './support';
 import type { Protocol } from './support';
 
@@ -31,15 +31,6 @@ const defer = useCleanups();
 /** Starts `server` on 127.0.0.1:0 and destroys every socket it accepted after the test. */
 function start(server: net.Server): Promise<number> {
   return startTracked(server, defer);
-}
-
-/** Calls `terminate()` and remembers when it resolved. */
-function timedTerminate(
-  terminate: () => Promise<TerminationReport>,
-): Promise<{ report: TerminationReport; resolvedAt: number }> {
-  const settled = terminate().then((report) => ({ report, resolvedAt: performance.now() }));
-  void settled.catch(() => undefined);
-  return settled;
 }
 
 /** An HTTP(S) server whose `upgrade` listener hands WebSockets to `ws`; each one echoes. */
