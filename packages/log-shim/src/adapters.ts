@@ -1,5 +1,6 @@
 import { formatLine } from './console-sink';
-import type { HostLogger, LogEvent, LogFields, LogLevel, LogSink } from './types';
+import { mergeFields, NO_FIELDS, normalizeArgs } from './normalize-args';
+import type { HostLogger, LogFields, LogLevel, LogSink, LogWriter } from './types';
 
 /** The kinds of logger the shim recognises, by shape. */
 export type LoggerKind =
@@ -31,6 +32,16 @@ const WINSTON_LEVELS: Record<LogLevel, readonly string[]> = {
 /** The npm levels of winston's default logger, used when given the `winston` module itself. */
 const WINSTON_NPM_LEVELS = { error: 0, warn: 1, info: 2, http: 3, verbose: 4, debug: 5, silly: 6 };
 
+/** bunyan's fixed level numbers. */
+const BUNYAN_LEVELS: Record<LogLevel, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
 const isFunction = (value: unknown): value is Method => typeof value === 'function';
 const isObject = (value: unknown): value is Shape => typeof value === 'object' && value !== null;
 
@@ -57,24 +68,46 @@ export function detectLoggerKind(target: unknown): LoggerKind | undefined {
   return hasMethod ? 'level-methods' : undefined;
 }
 
-/** Builds the sink that writes events into `target`, which {@link detectLoggerKind} accepted. */
-export function createSink(target: HostLogger, kind: LoggerKind, name: string): LogSink {
+/**
+ * Builds the writer of one facade: it turns each call into the call shape of `target`, which
+ * {@link detectLoggerKind} accepted, with `bindings` (the facade's `name` included) on every
+ * record. Built once per facade and logger, so per call only the caller's arguments are handled.
+ */
+export function createWriter(
+  target: HostLogger,
+  kind: LoggerKind,
+  name: string,
+  bindings: LogFields,
+): LogWriter {
   const shape = target as Shape;
   switch (kind) {
     case 'winston':
-      return winstonSink(shape);
+      return winstonWriter(shape, bindings);
     case 'pino':
+      return pinoWriter(shape, bindings);
     case 'bunyan':
-      return objectFirstSink(shape, kind);
+      return bunyanWriter(shape, bindings);
     case 'debug':
-      return debugSink(target as Method);
+      return sinkWriter(debugSink(target as Method), bindings);
     case 'debug-module':
-      return debugSink((target as Method)(name) as Method);
+      return sinkWriter(debugSink((target as Method)(name) as Method), bindings);
     case 'console':
-      return consoleObjectSink(shape);
+      return sinkWriter(consoleObjectSink(shape), bindings);
     case 'level-methods':
-      return levelMethodsSink(shape);
+      return sinkWriter(levelMethodsSink(shape), bindings);
   }
+}
+
+/** A writer for loggers that take one finished event: the caller's fields merged over bindings. */
+export function sinkWriter(sink: LogSink, bindings: LogFields): LogWriter {
+  return (level, first, second) => {
+    const { message, fields } = normalizeArgs(first, second);
+    sink({
+      level,
+      message,
+      fields: fields === NO_FIELDS ? bindings : mergeFields(bindings, fields),
+    });
+  };
 }
 
 function findMethod(target: Shape, names: readonly string[]): Method | undefined {
@@ -85,30 +118,111 @@ function findMethod(target: Shape, names: readonly string[]): Method | undefined
   return undefined;
 }
 
-function winstonSink(target: Shape): LogSink {
+function winstonWriter(target: Shape, bindings: LogFields): LogWriter {
   const log = target['log'] as Method;
-  return (event) => {
-    const levels = isObject(target['levels']) ? target['levels'] : WINSTON_NPM_LEVELS;
-    const level = WINSTON_LEVELS[event.level].find((name) => name in levels) ?? 'info';
+  const isLevelEnabled = target['isLevelEnabled'];
+  // winston's levels can be replaced (`configure`), so the mapping follows the levels object.
+  let levels: object | undefined;
+  let hostLevels = mapLevels(WINSTON_LEVELS, () => false);
+  return (level, first, second) => {
+    const currentLevels = isObject(target['levels']) ? target['levels'] : WINSTON_NPM_LEVELS;
+    if (currentLevels !== levels) {
+      levels = currentLevels;
+      hostLevels = mapLevels(WINSTON_LEVELS, (name) => name in currentLevels);
+    }
+    const hostLevel = hostLevels[level] ?? 'info';
+    if (isFunction(isLevelEnabled) && isLevelEnabled.call(target, hostLevel) === false) return;
+    const { message, fields } = normalizeArgs(first, second);
     // One info object, not (level, msg, meta): winston drops meta when the message has a `%`.
-    log.call(target, { ...event.fields, level, message: event.message });
+    // winston writes its own properties into the object, so it is always a fresh one.
+    const info = mergeFields(bindings, fields);
+    info['level'] = hostLevel;
+    info['message'] = message;
+    log.call(target, info);
   };
 }
 
-/** pino and bunyan take `(fields, message)` and have all six levels. */
-function objectFirstSink(target: Shape, kind: 'pino' | 'bunyan'): LogSink {
-  return (event) => {
-    const method = findMethod(target, FALLBACKS[event.level]);
-    // bunyan reserves `name` for the logger's own name, and a child may not override it.
-    const fields = kind === 'bunyan' ? renameName(event.fields) : event.fields;
-    method?.call(target, fields, event.message);
+/**
+ * pino and bunyan get the bindings once, through a child of their own (which serialises them
+ * once); per call they receive the caller's fields as they are. A logger that cannot make a
+ * child (a frozen pino, whose child cannot set its own bindings) gets the bindings per call.
+ */
+function pinoWriter(parent: Shape, bindings: LogFields): LogWriter {
+  const values = (parent['levels'] as { values: Record<string, unknown> }).values;
+  const hostLevels = mapLevels(FALLBACKS, (name) => name in values);
+  const makeChild = (): Shape | undefined => tryChild(() => (parent['child'] as Method)(bindings));
+  let child = makeChild();
+  return (level, first, second) => {
+    const hostLevel = hostLevels[level];
+    if (hostLevel === undefined) return;
+    // A child made with bindings only inherits its level from the parent in pino 7 and later;
+    // the check keeps older pino, where a child keeps the level it was made with, in step.
+    if (child !== undefined && child['level'] !== parent['level']) child = makeChild();
+    const target = child ?? parent;
+    const isLevelEnabled = target['isLevelEnabled'];
+    if (isFunction(isLevelEnabled) && isLevelEnabled.call(target, hostLevel) === false) return;
+    const { message, fields } = normalizeArgs(first, second);
+    const method = target[hostLevel] as Method;
+    if (child === undefined) method.call(target, mergeFields(bindings, fields), message);
+    else if (fields === NO_FIELDS) method.call(target, message);
+    else method.call(target, fields, message);
+  };
+}
+
+function bunyanWriter(parent: Shape, bindings: LogFields): LogWriter {
+  // bunyan reserves `name` for the logger's own name, and a child may not override it.
+  const renamed = renameName(bindings);
+  const parentLevel = (): unknown => (parent['level'] as Method).call(parent);
+  const makeChild = (): Shape | undefined =>
+    tryChild(() => (parent['child'] as Method).call(parent, renamed, true));
+  let child = makeChild();
+  let childLevel = parentLevel();
+  return (level, first, second) => {
+    // A bunyan child keeps the level of its parent at the time it was made.
+    const currentLevel = parentLevel();
+    if (child !== undefined && childLevel !== currentLevel) {
+      child = makeChild();
+      childLevel = currentLevel;
+    }
+    if (typeof currentLevel === 'number' && currentLevel > BUNYAN_LEVELS[level]) return;
+    const { message, fields } = normalizeArgs(first, second);
+    const target = child ?? parent;
+    const method = target[level] as Method;
+    if (child === undefined) method.call(target, mergeFields(renamed, renameName(fields)), message);
+    else if (fields === NO_FIELDS) method.call(target, message);
+    else method.call(target, renameName(fields), message);
+  };
+}
+
+function tryChild(make: () => unknown): Shape | undefined {
+  try {
+    const child = make();
+    return isObject(child) ? child : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** For each of our levels, the first of its candidate names in `table` that `isKnown` accepts. */
+function mapLevels(
+  table: Record<LogLevel, readonly string[]>,
+  isKnown: (name: string) => boolean,
+): Record<LogLevel, string | undefined> {
+  const pick = (level: LogLevel): string | undefined => table[level].find(isKnown);
+  return {
+    trace: pick('trace'),
+    debug: pick('debug'),
+    info: pick('info'),
+    warn: pick('warn'),
+    error: pick('error'),
+    fatal: pick('fatal'),
   };
 }
 
 function renameName(fields: LogFields): LogFields {
-  if (!('name' in fields)) return fields;
+  if (!Object.hasOwn(fields, 'name')) return fields;
   const { name, ...rest } = fields;
-  return { module: name, ...rest };
+  return mergeFields({ module: name }, rest);
 }
 
 function debugSink(debug: Method): LogSink {
@@ -123,7 +237,7 @@ function consoleObjectSink(target: Shape): LogSink {
   // Every level goes to console.error, that is stderr: stdout often carries the app's own output
   // (a CLI's result, JSON lines to a parent process), and console.trace would print a stack.
   const method = findMethod(target, ['error', 'warn', 'log']);
-  return (event: LogEvent) => {
+  return (event) => {
     method?.call(target, formatLine(event).slice(0, -1));
   };
 }

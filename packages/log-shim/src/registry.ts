@@ -1,10 +1,11 @@
-import { createSink, detectLoggerKind } from './adapters';
+import { createWriter, detectLoggerKind, sinkWriter } from './adapters';
+import type { LoggerKind } from './adapters';
 import { findConfiguredAppWinston } from './app-winston';
 import { createConsoleSink, formatLine } from './console-sink';
 import { describeValue } from './describe-value';
 import { LogShimError } from './errors';
 import { isLogLevel } from './levels';
-import { normalizeArgs } from './normalize-args';
+import { mergeFields } from './normalize-args';
 import { LOG_LEVELS } from './types';
 import type {
   HostLogger,
@@ -14,6 +15,7 @@ import type {
   LogLevel,
   LogMethod,
   LogSink,
+  LogWriter,
 } from './types';
 
 /** The level of the console fallback when `LASTCALL_LOG_LEVEL` is not set. */
@@ -21,12 +23,20 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 
 type Source =
   | { readonly kind: 'default' }
-  | { readonly kind: 'logger'; readonly sink: LogSink }
+  | { readonly kind: 'logger'; readonly logger: HostLogger; readonly loggerKind: LoggerKind }
   | { readonly kind: 'factory'; readonly factory: LoggerFactory };
 
+/** A factory's logger for one module name, or `undefined` when the factory failed for it. */
+type FactoryHost = { readonly logger: HostLogger; readonly kind: LoggerKind } | undefined;
+
+const NO_BINDINGS: LogFields = Object.freeze({});
+
 let source: Source = { kind: 'default' };
-const sinksByName = new Map<string, LogSink>();
+/** Bumped by every {@link setLogger}; a facade rebuilds its writer when it sees a new value. */
+let generation = 0;
+const factoryHosts = new Map<string, FactoryHost>();
 let consoleFallback: LogSink | undefined;
+let isHostFailureReported = false;
 
 /**
  * Hands the app's logger to every package. Takes a logger (winston 3, pino, bunyan, a `debug`
@@ -44,7 +54,7 @@ export function setLogger(loggerOrFactory: HostLogger | LoggerFactory | undefine
       const createDebug = loggerOrFactory as LoggerFactory;
       source = { kind: 'factory', factory: (name) => createDebug(name) };
     } else if (kind !== undefined) {
-      source = { kind: 'logger', sink: createSink(loggerOrFactory, kind, 'lastcall') };
+      source = { kind: 'logger', logger: loggerOrFactory, loggerKind: kind };
     } else if (typeof loggerOrFactory === 'function') {
       source = { kind: 'factory', factory: loggerOrFactory as LoggerFactory };
     } else {
@@ -56,8 +66,10 @@ export function setLogger(loggerOrFactory: HostLogger | LoggerFactory | undefine
       );
     }
   }
-  sinksByName.clear();
+  generation += 1;
+  factoryHosts.clear();
   consoleFallback = undefined;
+  isHostFailureReported = false;
 }
 
 /**
@@ -71,26 +83,39 @@ export function getLogger(name: string, bindings?: LogFields): Logger {
       `getLogger: name must be a non-empty string such as 'lastcall:master', got ${describeValue(name)}`,
     );
   }
-  return createFacade(name, { name, ...checkBindings('getLogger: bindings', bindings) });
+  return createFacade(name, mergeFields({ name }, checkBindings('getLogger: bindings', bindings)));
 }
 
 function checkBindings(where: string, bindings: unknown): LogFields {
-  if (bindings === undefined) return {};
+  if (bindings === undefined) return NO_BINDINGS;
   if (bindings === null || typeof bindings !== 'object' || Array.isArray(bindings)) {
     throw new LogShimError(
       'LASTCALL_ERR_LOG_SHIM_INVALID_BINDINGS',
       `${where} must be a plain object such as { pid: 42 }, got ${describeValue(bindings)}`,
     );
   }
-  return { ...(bindings as LogFields) };
+  return bindings as LogFields;
 }
 
 function createFacade(name: string, bindings: LogFields): Logger {
+  let writer: LogWriter | undefined;
+  let builtFor = -1;
+  const write = (level: LogLevel, first: unknown, second: unknown): void => {
+    try {
+      if (writer === undefined || builtFor !== generation) {
+        writer = writerFor(name, bindings);
+        builtFor = generation;
+      }
+      writer(level, first, second);
+    } catch (error) {
+      // A log call never throws: what the app's logger refused goes to stderr instead.
+      writeToFallback(name, bindings, error, level, first, second);
+    }
+  };
   const method =
     (level: LogLevel): LogMethod =>
     (first: unknown, second?: unknown) => {
-      const { message, fields } = normalizeArgs(first, second);
-      sinkFor(name)({ level, message, fields: { ...bindings, ...fields } });
+      write(level, first, second);
     };
   return Object.freeze({
     trace: method('trace'),
@@ -100,51 +125,92 @@ function createFacade(name: string, bindings: LogFields): Logger {
     error: method('error'),
     fatal: method('fatal'),
     child: (extra: LogFields) =>
-      createFacade(name, { ...bindings, ...checkBindings('child: bindings', extra) }),
+      createFacade(name, mergeFields(bindings, checkBindings('child: bindings', extra))),
   });
 }
 
-function sinkFor(name: string): LogSink {
-  if (source.kind === 'logger') return source.sink;
-  if (source.kind === 'default') return defaultSink(name);
-  let sink = sinksByName.get(name);
-  if (sink === undefined) {
-    sink = sinkFromFactory(source.factory, name);
-    sinksByName.set(name, sink);
+function writerFor(name: string, bindings: LogFields): LogWriter {
+  switch (source.kind) {
+    case 'logger':
+      return createWriter(source.logger, source.loggerKind, name, bindings);
+    case 'factory': {
+      const host = factoryHost(source.factory, name);
+      if (host === undefined) return sinkWriter(getConsoleFallback(), bindings);
+      return createWriter(host.logger, host.kind, name, bindings);
+    }
+    case 'default':
+      return defaultWriter(name, bindings);
   }
-  return sink;
 }
 
-function sinkFromFactory(factory: LoggerFactory, name: string): LogSink {
-  let reason: string;
+function factoryHost(factory: LoggerFactory, name: string): FactoryHost {
+  if (factoryHosts.has(name)) return factoryHosts.get(name);
+  let host: FactoryHost;
+  let reason = '';
   try {
     const logger: unknown = factory(name);
     const kind = detectLoggerKind(logger);
-    if (kind !== undefined) return createSink(logger as HostLogger, kind, name);
-    reason = `it returned ${describeValue(logger)}, not a logger`;
+    if (kind !== undefined) host = { logger: logger as HostLogger, kind };
+    else reason = `it returned ${describeValue(logger)}, not a logger`;
   } catch (error) {
     reason = `it threw ${error instanceof Error ? error.message : describeValue(error)}`;
   }
-  // A log call must never throw, so the failure is reported once and the console takes over.
-  const fallback = getConsoleFallback();
-  fallback({
-    level: 'warn',
-    message: `the logger factory failed for "${name}" (${reason}); logging to stderr instead`,
-    fields: { name: 'lastcall:log-shim', code: 'LASTCALL_ERR_LOG_SHIM_FACTORY_FAILED' },
-  });
-  return fallback;
+  factoryHosts.set(name, host);
+  if (host === undefined) {
+    // A log call must never throw, so the failure is reported once and the console takes over.
+    getConsoleFallback()({
+      level: 'warn',
+      message: `the logger factory failed for "${name}" (${reason}); logging to stderr instead`,
+      fields: { name: 'lastcall:log-shim', code: 'LASTCALL_ERR_LOG_SHIM_FACTORY_FAILED' },
+    });
+  }
+  return host;
 }
 
-function defaultSink(name: string): LogSink {
-  // Checked on every call so that an app configuring winston after our first line is followed.
-  const winston = findConfiguredAppWinston();
-  if (winston === undefined) return getConsoleFallback();
-  let sink = sinksByName.get(name);
-  if (sink === undefined) {
-    sink = createSink(winston, 'winston', name);
-    sinksByName.set(name, sink);
+function defaultWriter(name: string, bindings: LogFields): LogWriter {
+  const toConsole = sinkWriter(getConsoleFallback(), bindings);
+  let winston: object | undefined;
+  let toWinston: LogWriter | undefined;
+  return (level, first, second) => {
+    // Checked on every call so that an app configuring winston after our first line is followed.
+    const found = findConfiguredAppWinston();
+    if (found === undefined) {
+      toConsole(level, first, second);
+      return;
+    }
+    if (toWinston === undefined || found !== winston) {
+      winston = found;
+      toWinston = createWriter(found, 'winston', name, bindings);
+    }
+    toWinston(level, first, second);
+  };
+}
+
+function writeToFallback(
+  name: string,
+  bindings: LogFields,
+  error: unknown,
+  level: LogLevel,
+  first: unknown,
+  second: unknown,
+): void {
+  try {
+    const fallback = getConsoleFallback();
+    if (!isHostFailureReported) {
+      isHostFailureReported = true;
+      fallback({
+        level: 'warn',
+        message:
+          `the app's logger threw while logging for "${name}" ` +
+          `(${error instanceof Error ? error.message : describeValue(error)}); ` +
+          `events it refuses go to stderr instead`,
+        fields: { name: 'lastcall:log-shim', code: 'LASTCALL_ERR_LOG_SHIM_LOGGER_THREW' },
+      });
+    }
+    sinkWriter(fallback, bindings)(level, first, second);
+  } catch {
+    // stderr itself failed; there is nowhere left to write to.
   }
-  return sink;
 }
 
 function getConsoleFallback(): LogSink {

@@ -49,3 +49,9 @@ export interface LogEvent {
 
 /** Writes normalised events into one host logger. */
 export type LogSink = (event: LogEvent) => void;
+
+/**
+ * Writes one call of a {@link Logger}, its arguments as the caller gave them, into one host
+ * logger with the facade's bindings.
+ */
+export type LogWriter = (level: LogLevel, first: unknown, second: unknown) => void;

@@ -10,6 +10,7 @@ import {
   recordingDebug,
   recordingPino,
   recordingWinston,
+  spyOnStderr,
 } from './support';
 
 afterEach(() => {
@@ -256,5 +257,112 @@ describe('the debug module', () => {
     }
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/test:ns-on INFO shown .*a: 1/s);
+  });
+});
+
+describe('levels set on the app logger after the first event', () => {
+  it('follows a pino level change, through the child the shim keeps', () => {
+    const { logger, records } = recordingPino();
+    logger.level = 'info';
+    setLogger(logger);
+    const log = getLogger('test:pino-level', { role: 'worker 1' });
+    log.debug('hidden');
+    log.info('shown');
+    logger.level = 'debug';
+    log.debug('now shown');
+    logger.level = 'warn';
+    log.info('hidden again');
+    log.warn('warned');
+    expect(records.map((record) => record['msg'])).toEqual(['shown', 'now shown', 'warned']);
+    expect(records[1]).toMatchObject({ name: 'test:pino-level', role: 'worker 1', level: 20 });
+  });
+
+  it('follows a bunyan level change, through the child the shim keeps', () => {
+    const { logger, records } = recordingBunyan();
+    logger.level('info');
+    setLogger(logger);
+    const log = getLogger('test:bunyan-level');
+    log.debug('hidden');
+    log.info('shown');
+    logger.level('debug');
+    log.debug('now shown');
+    logger.level('error');
+    log.warn('hidden again');
+    expect(records.map((record) => record['msg'])).toEqual(['shown', 'now shown']);
+    expect(records[1]).toMatchObject({ module: 'test:bunyan-level', level: 20 });
+  });
+
+  it('follows a winston level change', () => {
+    const { logger, records } = recordingWinston();
+    logger.level = 'info';
+    setLogger(logger);
+    const log = getLogger('test:winston-level');
+    log.debug('hidden');
+    logger.level = 'debug';
+    log.debug('now shown');
+    expect(records.map((record) => record['message'])).toEqual(['now shown']);
+  });
+});
+
+describe("the caller's objects", () => {
+  it.each(hosts)('are neither changed nor kept by $host', ({ make, messageKey }) => {
+    const { logger, records } = make();
+    setLogger(logger);
+    const meta = { port: 3000, name: 'from-meta' };
+    const log = getLogger('test:meta', { role: 'master' });
+    log.info('first', meta);
+    log.info(meta, 'second');
+    expect(meta).toEqual({ port: 3000, name: 'from-meta' });
+    expect(records.map((record) => record[messageKey])).toEqual(['first', 'second']);
+    for (const record of records) expect(record['port']).toBe(3000);
+  });
+
+  it('keeps a meta field called name under module on bunyan, which reserves name', () => {
+    const { logger, records } = recordingBunyan();
+    setLogger(logger);
+    getLogger('test:bunyan-name').info('x', { name: 'job-7', id: 1 });
+    expect(records[0]).toMatchObject({ name: 'app', module: 'job-7', id: 1 });
+  });
+
+  it('carries bindings on a frozen pino logger, which cannot make children', () => {
+    const { logger, records } = recordingPino();
+    setLogger(Object.freeze(logger));
+    getLogger('test:frozen', { role: 'master' }).child({ pid: 9 }).info('x', { a: 1 });
+    expect(records[0]).toMatchObject({
+      msg: 'x',
+      name: 'test:frozen',
+      role: 'master',
+      pid: 9,
+      a: 1,
+    });
+  });
+});
+
+describe('a logger that throws', () => {
+  it('never throws from a log call: the event and one coded warning go to stderr', () => {
+    const stderr = spyOnStderr();
+    try {
+      const calls: string[] = [];
+      setLogger({
+        info: (message: string) => {
+          calls.push(message);
+          throw new Error('transport closed');
+        },
+      });
+      const log = getLogger('test:throwing', { role: 'master' });
+      expect(() => {
+        log.info('first', { a: 1 });
+        log.info('second');
+      }).not.toThrow();
+      expect(calls).toEqual(['first', 'second']);
+      expect(stderr.lines).toHaveLength(3);
+      expect(stderr.lines[0]).toMatch(
+        /WARN {2}lastcall:log-shim the app's logger threw while logging for "test:throwing" \(transport closed\).*LASTCALL_ERR_LOG_SHIM_LOGGER_THREW/,
+      );
+      expect(stderr.lines[1]).toMatch(/INFO {2}test:throwing first \{"role":"master","a":1\}\n$/);
+      expect(stderr.lines[2]).toMatch(/INFO {2}test:throwing second \{"role":"master"\}\n$/);
+    } finally {
+      stderr.restore();
+    }
   });
 });
