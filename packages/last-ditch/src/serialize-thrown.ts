@@ -1,5 +1,6 @@
-/** How many `cause` (and `AggregateError` member) levels are followed before stopping. */
-export const MAX_CAUSE_DEPTH = 8;
+import { serializeError } from '@lastcall/log-shim';
+
+export { MAX_CAUSE_DEPTH } from '@lastcall/log-shim';
 
 /** A thrown value turned into plain data for the crash log. */
 export interface SerializedThrown {
@@ -40,56 +41,22 @@ function describeThrown(value: unknown): string {
   return typeof value === 'symbol' ? value.toString() : String(value);
 }
 
-function readField(value: object, key: string): unknown {
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch (error) {
-    return `[getter threw: ${error instanceof Error ? error.message : 'unknown'}]`;
-  }
+/** A thrown non-Error (a string, `null`, a plain object) as an error-shaped record with its type. */
+function describeNonError(value: unknown): SerializedThrown {
+  return {
+    name: 'NonError',
+    message: describeThrown(value),
+    thrownType: typeOf(value),
+    value: typeof value === 'object' || typeof value === 'function' ? value : describeThrown(value),
+  };
 }
 
 /**
- * Turns anything that was thrown into plain data: name, message, code, stack, other own
- * enumerable properties, the `cause` chain (at most {@link MAX_CAUSE_DEPTH} levels, cycles shown
- * as `'[Circular]'`) and `AggregateError` members. A thrown non-Error (a string, `null`, a plain
- * object) is shown with its type. Never throws, even for hostile getters.
+ * Turns anything that was thrown into plain data: an Error as log-shim's `serializeError` does
+ * (name, message, code, stack, other own properties, the `cause` chain, `AggregateError`
+ * members; never throws, even for hostile getters), and a thrown non-Error, at the top or inside
+ * the chain, with its type.
  */
 export function serializeThrown(value: unknown): SerializedThrown {
-  return serialize(value, 0, new Set()) as SerializedThrown;
-}
-
-function serialize(value: unknown, depth: number, seen: Set<object>): unknown {
-  if (!(value instanceof Error)) {
-    return {
-      name: 'NonError',
-      message: describeThrown(value),
-      thrownType: typeOf(value),
-      value:
-        typeof value === 'object' || typeof value === 'function' ? value : describeThrown(value),
-    };
-  }
-  if (seen.has(value)) return '[Circular]';
-  if (depth > MAX_CAUSE_DEPTH) return '[cause chain truncated]';
-  seen.add(value);
-  const result: Record<string, unknown> = {
-    name: String(readField(value, 'name')),
-    message: String(readField(value, 'message')),
-  };
-  for (const key of Object.keys(value)) {
-    if (key === 'cause' || key === 'errors') continue;
-    const extra = readField(value, key);
-    result[key] = extra instanceof Error ? serialize(extra, depth + 1, seen) : extra;
-  }
-  const code = readField(value, 'code');
-  if (code !== undefined) result['code'] = code;
-  const stack = readField(value, 'stack');
-  if (typeof stack === 'string') result['stack'] = stack;
-  const cause = readField(value, 'cause');
-  if (cause !== undefined) result['cause'] = serialize(cause, depth + 1, seen);
-  const errors = readField(value, 'errors');
-  if (value instanceof AggregateError && Array.isArray(errors)) {
-    result['errors'] = (errors as unknown[]).map((member) => serialize(member, depth + 1, seen));
-  }
-  seen.delete(value);
-  return result;
+  return serializeError(value, { mapNonError: describeNonError }) as SerializedThrown;
 }

@@ -9,6 +9,8 @@ import type { StatsdLike } from './types';
 type StatsdClientConstructor = new (options: {
   readonly host: string;
   readonly port: number;
+  readonly prefix?: string;
+  readonly tags?: object;
   readonly _socket: { send(data: string): void; close(): void };
 }) => StatsdLike;
 
@@ -40,18 +42,109 @@ function loadStatsdClient(): StatsdClientConstructor {
   );
 }
 
+/** The parts of a statsd-client instance read to send through a client of our own. */
+interface StatsdClientShape {
+  readonly constructor: StatsdClientConstructor;
+  readonly options: {
+    readonly host?: unknown;
+    readonly port?: unknown;
+    readonly prefix?: unknown;
+    readonly tags?: unknown;
+    readonly tcp?: unknown;
+    readonly ipv6?: unknown;
+  };
+  getChildClient(prefix: string): unknown;
+}
+
+/** The parts of a hot-shots client used: a callback on increment and on flush. */
+interface HotShotsShape {
+  increment(
+    name: string,
+    value: number,
+    sampleRate: number,
+    tags: undefined,
+    callback: (error?: Error | null) => void,
+  ): unknown;
+  flush(callback: (error?: Error | null) => void): unknown;
+  childClient(options: object): unknown;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+/** statsd-client over UDP, told by its shape. TCP and HTTP clients are used as they are. */
+function isUdpStatsdClient(client: object): client is StatsdClientShape {
+  const { getChildClient, options, _socket: socket } = client as Record<string, unknown>;
+  if (typeof getChildClient !== 'function' || !isObject(options) || !isObject(socket)) return false;
+  const host = options['host'];
+  return options['tcp'] !== true && !(typeof host === 'string' && /^https?:\/\//i.test(host));
+}
+
+function isHotShots(client: object): client is HotShotsShape {
+  const { increment, flush, childClient } = client as Record<string, unknown>;
+  return (
+    typeof increment === 'function' &&
+    typeof flush === 'function' &&
+    typeof childClient === 'function'
+  );
+}
+
+function callbackPromise(start: (callback: (error?: Error | null) => void) => unknown) {
+  return new Promise<void>((resolve, reject) => {
+    start((error) => {
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
 /**
- * Increments `<app>.crashes` through statsd-client built for `target` (`host:port`), and
- * resolves once the UDP datagram has been handed to the kernel. statsd-client buffers metrics
- * and its `close()` drops a buffer whose socket is not yet bound, so it is given a socket of
- * ours that sends each metric at once and reports when it is out.
+ * Increments `<app>.crashes` and resolves once the datagram has left, so a process that exits
+ * right after the report still counts its crash.
+ *
+ * - `'host:port'`: through statsd-client (optional peer).
+ * - A statsd-client instance over UDP: statsd-client buffers and its `close()` drops a buffer
+ *   whose socket is not bound yet, so the metric goes through a client of ours with the same
+ *   host, port, prefix and tags; the app's client is not touched.
+ * - A hot-shots client: its own callbacks tell when the metric was sent, then `flush()` sends
+ *   anything it buffers.
+ * - Anything else with `increment`: called, and its delivery is its own.
  */
 export async function sendCrashMetric(target: StatsdLike | string, app: string): Promise<void> {
   const name = crashMetricName(app);
-  if (typeof target !== 'string') {
-    target.increment(name, 1);
+  if (typeof target === 'string') {
+    await sendThroughOwnSocket(loadStatsdClient(), parseHostPort(target), {}, name);
     return;
   }
+  if (isUdpStatsdClient(target)) {
+    const { host, port, prefix, tags, ipv6 } = target.options;
+    await sendThroughOwnSocket(
+      target.constructor,
+      {
+        host: typeof host === 'string' && host !== '' ? host : 'localhost',
+        port: typeof port === 'number' ? port : Number(port ?? 8125),
+        isIpv6: ipv6 === true,
+      },
+      { prefix, tags },
+      name,
+    );
+    return;
+  }
+  if (isHotShots(target)) {
+    await callbackPromise((callback) => target.increment(name, 1, 1, undefined, callback));
+    await callbackPromise((callback) => target.flush(callback));
+    return;
+  }
+  target.increment(name, 1);
+}
+
+interface Destination {
+  readonly host: string;
+  readonly port: number;
+  readonly isIpv6?: boolean;
+}
+
+function parseHostPort(target: string): Destination {
   const separator = target.lastIndexOf(':');
   const host = target.slice(0, separator).replace(/^\[|\]$/g, '');
   const port = Number(target.slice(separator + 1));
@@ -61,8 +154,17 @@ export async function sendCrashMetric(target: StatsdLike | string, app: string):
       `statsd: expected "host:port", got ${JSON.stringify(target)}`,
     );
   }
-  const StatsdClient = loadStatsdClient();
-  const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+  return { host, port };
+}
+
+/** Sends through a statsd-client of ours whose socket reports when each datagram is out. */
+async function sendThroughOwnSocket(
+  StatsdClient: StatsdClientConstructor,
+  { host, port, isIpv6 }: Destination,
+  settings: { readonly prefix?: unknown; readonly tags?: unknown },
+  name: string,
+): Promise<void> {
+  const socket = dgram.createSocket(isIpv6 === true || net.isIPv6(host) ? 'udp6' : 'udp4');
   socket.unref();
   // Send failures arrive in the send callback; an 'error' event without a listener would throw.
   socket.on('error', () => undefined);
@@ -70,19 +172,18 @@ export async function sendCrashMetric(target: StatsdLike | string, app: string):
   const client = new StatsdClient({
     host,
     port,
+    ...(typeof settings.prefix === 'string' ? { prefix: settings.prefix } : {}),
+    ...(isObject(settings.tags) ? { tags: settings.tags } : {}),
     _socket: {
       send(data: string): void {
         sent.push(
-          new Promise((resolve, reject) => {
-            socket.send(Buffer.from(data), port, host, (error) => {
-              if (error) reject(error);
-              else resolve();
-            });
+          callbackPromise((callback) => {
+            socket.send(Buffer.from(data), port, host, callback);
           }),
         );
       },
       close(): void {
-        // The socket is closed by sendCrashMetric once every datagram is out.
+        // The socket is closed by sendThroughOwnSocket once every datagram is out.
       },
     },
   });

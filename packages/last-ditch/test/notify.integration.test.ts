@@ -126,4 +126,44 @@ describe('notifications from a child process', () => {
     }
     expect(packets).toEqual(['shop.crashes:1|c']);
   });
+
+  it.each([
+    { client: 'statsd-client', buffered: false },
+    { client: 'hot-shots', buffered: false },
+    { client: 'hot-shots', buffered: true },
+  ])(
+    "gets the packet of the app's own $client (buffered: $buffered) out before the process exits",
+    async ({ client, buffered }) => {
+      const { port, packets } = await udpListener();
+      const dir = makeTempDir();
+      const run = await runFixture(
+        {
+          mode: 'throw',
+          message: 'count me',
+          statsdClient: { kind: client, port, prefix: 'eu', buffered },
+        },
+        { env: { LASTCALL_APP_NAME: 'shop', LASTCALL_CRASH_LOG: path.join(dir, 'crash.log') } },
+      );
+      expect(run.code).toBe(1);
+      await waitFor(() => packets.length > 0, 2000);
+      expect(packets).toEqual(['eu.shop.crashes:1|c']);
+    },
+  );
 });
+
+async function udpListener(): Promise<{ port: number; packets: string[] }> {
+  const socket = dgram.createSocket('udp4');
+  sockets.push(socket);
+  const packets: string[] = [];
+  socket.on('message', (message) => packets.push(message.toString('utf8')));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, packets };
+}
+
+/** Polls `isDone` until it holds or `ms` have passed. */
+async function waitFor(isDone: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!isDone() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

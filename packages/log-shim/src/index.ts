@@ -2,7 +2,7 @@ export { getLogger, setLogger, DEFAULT_LOG_LEVEL } from './registry';
 export { setupLogs, reopenLogs, fileTimestamp } from './setup-logs';
 export type { LogFiles, SetupLogsOptions } from './setup-logs';
 export { serializeError, MAX_CAUSE_DEPTH } from './serialize-error';
-export type { SerializedError } from './serialize-error';
+export type { SerializedError, SerializeErrorOptions } from './serialize-error';
 export { detectLoggerKind } from './adapters';
 export type { LoggerKind } from './adapters';
 export { LogShimError } from './errors';

@@ -12,36 +12,64 @@ export interface SerializedError {
   readonly [extra: string]: unknown;
 }
 
-/**
- * Turns an Error into plain data that every logger can print: name, message, code, stack, the
- * `cause` chain (at most {@link MAX_CAUSE_DEPTH} levels, cycles cut), `AggregateError` members and
- * the error's other own enumerable properties. Winston and bunyan turn an Error into `{}` by
- * default because its fields are not enumerable. Non-Error values are returned as they are.
- */
-export function serializeError(value: unknown): unknown {
-  return serialize(value, 0, new Set());
+/** Options of {@link serializeError}. */
+export interface SerializeErrorOptions {
+  /**
+   * How a value that is not an Error is shown: the value itself, a `cause` that is not an Error,
+   * and non-Error `AggregateError` members. Default: unchanged.
+   */
+  readonly mapNonError?: (value: unknown) => unknown;
 }
 
-function serialize(value: unknown, depth: number, seen: Set<object>): unknown {
-  if (!(value instanceof Error)) return value;
+/**
+ * Turns an Error into plain data that every logger can print: name, message, code, stack, the
+ * `cause` chain (at most {@link MAX_CAUSE_DEPTH} levels, cycles shown as `'[Circular]'`),
+ * `AggregateError` members and the error's other own enumerable properties. Winston and bunyan
+ * turn an Error into `{}` by default because its fields are not enumerable. Never throws: a
+ * getter that throws is shown as `'[getter threw: …]'`. Non-Error values are returned as they
+ * are unless `options.mapNonError` says otherwise.
+ */
+export function serializeError(value: unknown, options?: SerializeErrorOptions): unknown {
+  return serialize(value, 0, new Set(), options?.mapNonError);
+}
+
+function readField(value: object, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch (error) {
+    return `[getter threw: ${error instanceof Error ? error.message : 'unknown'}]`;
+  }
+}
+
+function serialize(
+  value: unknown,
+  depth: number,
+  seen: Set<object>,
+  mapNonError: ((value: unknown) => unknown) | undefined,
+): unknown {
+  if (!(value instanceof Error)) return mapNonError === undefined ? value : mapNonError(value);
   if (seen.has(value)) return '[Circular]';
   if (depth > MAX_CAUSE_DEPTH) return '[cause chain truncated]';
   seen.add(value);
-  const result: Record<string, unknown> = { name: value.name, message: value.message };
-  for (const [key, extra] of Object.entries(value)) {
+  const inner = (child: unknown): unknown => serialize(child, depth + 1, seen, mapNonError);
+  const result: Record<string, unknown> = {
+    name: String(readField(value, 'name')),
+    message: String(readField(value, 'message')),
+  };
+  for (const key of Object.keys(value)) {
     if (key === 'cause' || key === 'errors') continue;
-    result[key] = extra instanceof Error ? serialize(extra, depth + 1, seen) : extra;
+    const extra = readField(value, key);
+    result[key] = extra instanceof Error ? inner(extra) : extra;
   }
-  const code = (value as { code?: unknown }).code;
+  const code = readField(value, 'code');
   if (code !== undefined) result['code'] = code;
-  if (value.stack !== undefined) result['stack'] = value.stack;
-  if ('cause' in value && value.cause !== undefined) {
-    result['cause'] = serialize(value.cause, depth + 1, seen);
-  }
-  if (value instanceof AggregateError && Array.isArray(value.errors)) {
-    result['errors'] = (value.errors as unknown[]).map((member) =>
-      serialize(member, depth + 1, seen),
-    );
+  const stack = readField(value, 'stack');
+  if (typeof stack === 'string') result['stack'] = stack;
+  const cause = readField(value, 'cause');
+  if (cause !== undefined) result['cause'] = inner(cause);
+  const errors = readField(value, 'errors');
+  if (value instanceof AggregateError && Array.isArray(errors)) {
+    result['errors'] = (errors as unknown[]).map(inner);
   }
   seen.delete(value);
   return result;

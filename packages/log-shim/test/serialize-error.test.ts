@@ -67,4 +67,36 @@ describe('serializeError', () => {
     serializeError(error);
     expect(Reflect.ownKeys(error)).toEqual(keys);
   });
+
+  it('never throws for a getter that throws, showing what it threw instead', () => {
+    const error = new Error('boom');
+    Object.defineProperty(error, 'code', {
+      get() {
+        throw new Error('hostile');
+      },
+    });
+    Object.defineProperty(error, 'detail', {
+      enumerable: true,
+      get() {
+        throw new Error('worse');
+      },
+    });
+    expect(serializeError(error)).toMatchObject({
+      message: 'boom',
+      code: '[getter threw: hostile]',
+      detail: '[getter threw: worse]',
+    });
+  });
+
+  it('maps non-Error values at the top, in the cause chain and among AggregateError members', () => {
+    const mapNonError = (value: unknown): unknown => ({ nonError: typeof value });
+    const error = new AggregateError([new Error('member'), 7], 'many', { cause: 'a string' });
+    expect(serializeError(error, { mapNonError })).toMatchObject({
+      message: 'many',
+      cause: { nonError: 'string' },
+      errors: [{ message: 'member' }, { nonError: 'number' }],
+    });
+    expect(serializeError('plain', { mapNonError })).toEqual({ nonError: 'string' });
+    expect(serializeError('plain')).toBe('plain');
+  });
 });
