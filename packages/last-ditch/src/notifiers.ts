@@ -1,10 +1,65 @@
 import type { CrashSummary, EmailTarget, SmsTarget } from './types';
+import { describeValue } from './options';
 
-/** The first line of every notification: `[app] crash on host: message`. */
+/**
+ * `text` cut to at most `max` UTF-16 units with `marker` at the end, never splitting a
+ * character made of a surrogate pair (an emoji would turn into a lone half).
+ */
+export function cutText(text: string, max: number, marker: string): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - marker.length);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}${marker}`;
+}
+
+/**
+ * The first line of every notification: `[app] crash on host: Name: message`, on one line (a
+ * line break in a mail subject or an SMS is up to the provider), at most about 250 characters.
+ */
 export function summaryTitle(summary: CrashSummary): string {
-  const message =
-    summary.message.length > 200 ? `${summary.message.slice(0, 199)}…` : summary.message;
+  const message = cutText(summary.message.replace(/\s+/g, ' ').trim(), 200, '…');
   return `[${summary.app}] crash on ${summary.host}: ${summary.name}: ${message}`;
+}
+
+/**
+ * Awaits a transport call whichever way it reports: a returned promise (nodemailer, Twilio) or,
+ * when the function takes one more parameter than the message, a Node-style callback. A
+ * function that returns nothing and takes no callback counts as done when it returns.
+ */
+function callTransport(holder: object, method: string, message: object): Promise<void> {
+  const call = (holder as Record<string, unknown>)[method] as (
+    message: object,
+    callback?: NodeCallback,
+  ) => unknown;
+  return new Promise((resolve, reject) => {
+    const takesCallback = call.length >= 2;
+    const callback: NodeCallback = (error) => {
+      if (error === undefined || error === null) resolve();
+      else reject(error instanceof Error ? error : new Error(describeValue(error)));
+    };
+    const returned = takesCallback
+      ? call.call(holder, message, callback)
+      : call.call(holder, message);
+    if (isThenable(returned)) {
+      returned.then(() => {
+        resolve();
+      }, reject);
+    } else if (!takesCallback) {
+      resolve();
+    }
+  });
+}
+
+/** A Node-style completion callback, as transports that take one call it. */
+type NodeCallback = (error?: unknown) => void;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** The summary as plain text, for email. */
@@ -42,20 +97,26 @@ export async function postWebhook(
 
 /** Sends the summary through the app's `sendMail`-style transport. */
 export async function sendEmail(target: EmailTarget, summary: CrashSummary): Promise<void> {
-  await target.transport.sendMail({
+  await callTransport(target.transport, 'sendMail', {
     ...(target.from === undefined ? {} : { from: target.from }),
     to: target.to,
-    subject: summaryTitle(summary).slice(0, 200),
+    subject: cutText(summaryTitle(summary), 200, '…'),
     text: summaryText(summary),
   });
 }
 
-/** Sends the title and the report id through the app's SMS `send` function, cut to `maxLength`. */
+/**
+ * Sends the title and the report id through the app's SMS `send` function, cut to `maxLength`
+ * with `...`: `…` is not in the GSM 7-bit alphabet, and one such character makes the whole
+ * message UCS-2, 70 characters a segment instead of 160.
+ */
 export async function sendSms(target: SmsTarget, summary: CrashSummary): Promise<void> {
-  const maxLength = target.maxLength ?? 160;
-  const full = `${summaryTitle(summary)} (${summary.reportId})`;
-  const body = full.length > maxLength ? `${full.slice(0, Math.max(0, maxLength - 1))}…` : full;
-  await target.send({
+  const body = cutText(
+    `${summaryTitle(summary)} (${summary.reportId})`,
+    target.maxLength ?? 160,
+    '...',
+  );
+  await callTransport(target, 'send', {
     ...(target.from === undefined ? {} : { from: target.from }),
     to: target.to,
     body,

@@ -137,8 +137,24 @@ function readTarget(given: Record<string, unknown>, name: string, method: string
     const shape = name === 'email' ? '{ transport: { sendMail }, to }' : '{ send, to }';
     fail('LASTCALL_ERR_LAST_DITCH_INVALID_TARGET', name, value, `an object ${shape}`);
   }
+  const maxLength = value['maxLength'];
+  if (
+    name === 'sms' &&
+    maxLength !== undefined &&
+    !(Number.isInteger(maxLength) && (maxLength as number) >= MIN_SMS_LENGTH)
+  ) {
+    fail(
+      'LASTCALL_ERR_LAST_DITCH_INVALID_TARGET',
+      'sms.maxLength',
+      maxLength,
+      `an integer number of characters, at least ${String(MIN_SMS_LENGTH)}`,
+    );
+  }
   return value;
 }
+
+/** The shortest `sms.maxLength` accepted: room for the app, the host and a few words. */
+export const MIN_SMS_LENGTH = 20;
 
 function readPatterns(given: Record<string, unknown>): RegExp[] {
   const value = given['redact'];

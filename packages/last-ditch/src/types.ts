@@ -26,14 +26,20 @@ export interface StatsdLike {
   increment(name: string, delta?: number): unknown;
 }
 
-/** A nodemailer-style transport: only `sendMail` is used. */
+/**
+ * A nodemailer-style transport: only `sendMail` is used. It may return a promise (nodemailer
+ * does) or take a Node-style callback as its second parameter.
+ */
 export interface MailTransport {
-  sendMail(message: {
-    readonly from?: string;
-    readonly to: string;
-    readonly subject: string;
-    readonly text: string;
-  }): unknown;
+  sendMail(
+    message: {
+      readonly from?: string;
+      readonly to: string;
+      readonly subject: string;
+      readonly text: string;
+    },
+    callback?: (error?: Error | null) => void,
+  ): unknown;
 }
 
 /** Email notifier: the transport, and who gets the mail. */
@@ -52,10 +58,11 @@ export interface SmsMessage {
 
 /** SMS notifier: a user function that sends one message, and who gets it. */
 export interface SmsTarget {
-  readonly send: (message: SmsMessage) => unknown;
+  /** Returns a promise (Twilio's `messages.create` does) or takes a Node-style callback. */
+  readonly send: (message: SmsMessage, callback?: (error?: Error | null) => void) => unknown;
   readonly to: string;
   readonly from?: string;
-  /** Longest body sent, in characters; default 160. */
+  /** Longest body sent, in characters (an integer, at least 20); default 160. */
   readonly maxLength?: number;
 }
 

@@ -49,6 +49,61 @@ describe('LastDitch#report', () => {
     expect(summaries[0]?.stack).toBeUndefined();
   });
 
+  it('waits for callback-style transports and reports their errors', async () => {
+    const sent: string[] = [];
+    const lastDitch = new LastDitch({
+      crashLog: path.join(dir, 'crash.log'),
+      stderr: false,
+      email: {
+        transport: {
+          sendMail: (mail, callback) => {
+            setTimeout(() => {
+              sent.push(mail.subject);
+              callback?.(null);
+            }, 20);
+          },
+        },
+        to: 'ops@example.invalid',
+      },
+      sms: {
+        send: (_message, callback) => {
+          setTimeout(() => {
+            callback?.(new Error('carrier rejected'));
+          }, 20);
+        },
+        to: '+15550000000',
+      },
+    });
+    const result = await lastDitch.report(new Error('late'));
+    expect(result.targets).toEqual({ email: 'sent', sms: 'failed' });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('puts the summary on one line and never splits a character when cutting', async () => {
+    const mails: { subject: string }[] = [];
+    const texts: SmsMessage[] = [];
+    const lastDitch = new LastDitch({
+      crashLog: path.join(dir, 'crash.log'),
+      stderr: false,
+      appName: 'shop',
+      email: {
+        transport: { sendMail: (mail) => void mails.push(mail) },
+        to: 'ops@example.invalid',
+      },
+      sms: { send: (message) => void texts.push(message), to: '+15550000000', maxLength: 60 },
+    });
+    const prefix = `[shop] crash on ${os.hostname()}: Error: `;
+    // The 😀 (two UTF-16 units) straddles the SMS cut: 57 units, then "...".
+    const message = `${'a'.repeat(Math.max(0, 56 - prefix.length))}😀\n\tsecond line`;
+    await lastDitch.report(new Error(message));
+    expect(mails[0]?.subject).not.toMatch(/[\n\t]/);
+    expect(mails[0]?.subject).toContain('😀 second line');
+    const body = texts[0]?.body ?? '';
+    expect(body.endsWith('...')).toBe(true);
+    expect(body.length).toBeLessThanOrEqual(60);
+    expect(body).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
   it('marks a failing target failed without holding up the others', async () => {
     const lastDitch = new LastDitch({
       crashLog: path.join(dir, 'crash.log'),

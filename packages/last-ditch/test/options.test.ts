@@ -66,8 +66,16 @@ describe('new LastDitch() options', () => {
       'LASTCALL_ERR_LAST_DITCH_INVALID_TARGET: new LastDitch(): option "email" must be an object { transport: { sendMail }, to }',
     ],
     [
-      { sms: { send: () => undefined } },
+      { sms: { send: (): undefined => undefined } },
       'LASTCALL_ERR_LAST_DITCH_INVALID_TARGET: new LastDitch(): option "sms" must be an object { send, to }',
+    ],
+    [
+      { sms: { send: (): undefined => undefined, to: '+1', maxLength: Number.NaN } },
+      'LASTCALL_ERR_LAST_DITCH_INVALID_TARGET: new LastDitch(): option "sms.maxLength" must be an integer number of characters, at least 20, got',
+    ],
+    [
+      { sms: { send: (): undefined => undefined, to: '+1', maxLength: 5 } },
+      'LASTCALL_ERR_LAST_DITCH_INVALID_TARGET: new LastDitch(): option "sms.maxLength" must be an integer',
     ],
     [
       { messenger: 'ops' },
