@@ -150,22 +150,21 @@ function winstonWriter(target: Shape, bindings: LogFields): LogWriter {
 function pinoWriter(parent: Shape, bindings: LogFields): LogWriter {
   const values = (parent['levels'] as { values: Record<string, unknown> }).values;
   const hostLevels = mapLevels(FALLBACKS, (name) => name in values);
-  const makeChild = (): Shape | undefined => tryChild(() => (parent['child'] as Method)(bindings));
-  let child = makeChild();
+  // A pino (7 and later) child made with bindings only has no level of its own: its level
+  // methods are the parent's, through the prototype, so it follows every level change, and a
+  // disabled level is pino's own no-op.
+  const child = tryChild(() => (parent['child'] as Method).call(parent, bindings));
   return (level, first, second) => {
     const hostLevel = hostLevels[level];
     if (hostLevel === undefined) return;
-    // A child made with bindings only inherits its level from the parent in pino 7 and later;
-    // the check keeps older pino, where a child keeps the level it was made with, in step.
-    if (child !== undefined && child['level'] !== parent['level']) child = makeChild();
-    const target = child ?? parent;
-    const isLevelEnabled = target['isLevelEnabled'];
-    if (isFunction(isLevelEnabled) && isLevelEnabled.call(target, hostLevel) === false) return;
     const { message, fields } = normalizeArgs(first, second);
-    const method = target[hostLevel] as Method;
-    if (child === undefined) method.call(target, mergeFields(bindings, fields), message);
-    else if (fields === NO_FIELDS) method.call(target, message);
-    else method.call(target, fields, message);
+    if (child === undefined) {
+      (parent[hostLevel] as Method).call(parent, mergeFields(bindings, fields), message);
+    } else if (fields === NO_FIELDS) {
+      (child[hostLevel] as Method).call(child, message);
+    } else {
+      (child[hostLevel] as Method).call(child, fields, message);
+    }
   };
 }
 
