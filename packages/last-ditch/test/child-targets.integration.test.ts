@@ -1,20 +1,16 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress } from 'smtp-server';
-import { jsonLines, killFixtures, makeTempDir } from './run-fixture';
-
-interface ChildRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import {
+  jsonLines,
+  killFixtures,
+  makeTempDir,
+  runFixture,
+  startRecordingServer,
+} from './run-fixture';
+import type { FixtureRun } from './run-fixture';
 
 interface ReceivedMail {
   readonly from: string | undefined;
@@ -28,92 +24,15 @@ interface ReceivedMail {
 
 const SECRET = 's3cr3t-token-value-123';
 
-const running = new Map<ChildProcess, Buffer[]>();
 const smtpServers: SMTPServer[] = [];
-const httpServers: http.Server[] = [];
 
 afterEach(async () => {
-  for (const [child, stdout] of running) {
-    child.kill('SIGKILL');
-    killStrayWorkers(Buffer.concat(stdout).toString('utf8'));
-  }
-  running.clear();
   killFixtures();
-  for (const server of httpServers.splice(0)) {
-    server.close();
-    server.closeAllConnections();
-  }
   // closeTimeout (below) bounds this wait: open sessions are dropped after it.
   await Promise.all(
     smtpServers.splice(0).map((server) => new Promise<void>((resolve) => server.close(resolve))),
   );
 });
-
-/**
- * SIGKILLs the cluster workers that a killed primary announced but never saw exit. A worker
- * normally exits by itself when its primary's IPC channel closes, but not while its event loop
- * is blocked.
- */
-function killStrayWorkers(stdout: string): void {
-  const lines = jsonLines(stdout);
-  const exited = new Set(lines.filter((line) => line['event'] === 'worker-exit').map(pidOf));
-  for (const line of lines) {
-    const pid = pidOf(line);
-    if (line['event'] !== 'forked' || pid === undefined || exited.has(pid)) continue;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // ESRCH: it is gone already.
-    }
-  }
-}
-
-function pidOf(line: Record<string, unknown>): number | undefined {
-  const pid = line['pid'];
-  return typeof pid === 'number' ? pid : undefined;
-}
-
-/**
- * Runs `test/fixtures/<fixture>` with the same env convention as run-fixture.ts (scenario JSON in
- * LAST_DITCH_FIXTURE, only PATH inherited) and resolves when it exits; rejects after `ms`.
- */
-function runChild(
-  fixture: 'targets-child.js' | 'cluster-crash.js',
-  scenario: object,
-  env: NodeJS.ProcessEnv,
-  ms = 15_000,
-): Promise<ChildRun> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', fixture)], {
-    cwd: os.tmpdir(),
-    env: { PATH: process.env['PATH'], ...env, LAST_DITCH_FIXTURE: JSON.stringify(scenario) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  running.set(child, stdout);
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `${fixture} did not exit within ${String(ms)} ms: ${Buffer.concat(stderr).toString()}`,
-        ),
-      );
-    }, ms);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({
-        code,
-        signal,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      });
-    });
-  });
-}
 
 /** The only entry of the crash log, after checking the file holds exactly one complete line. */
 function readOnlyEntry(crashLog: string): Record<string, unknown> {
@@ -125,7 +44,7 @@ function readOnlyEntry(crashLog: string): Record<string, unknown> {
   return entries[0]!;
 }
 
-function reportedResult(run: ChildRun): { id: string; targets: Record<string, string> } {
+function reportedResult(run: FixtureRun): { id: string; targets: Record<string, string> } {
   const reported = jsonLines(run.stdout).filter((line) => line['event'] === 'reported');
   expect(reported).toHaveLength(1);
   return reported[0]!['result'] as { id: string; targets: Record<string, string> };
@@ -187,29 +106,19 @@ async function startSmtp(): Promise<{ port: number; mails: ReceivedMail[]; sessi
 }
 
 /** A real HTTP server on 127.0.0.1:0 standing in for an SMS provider; records every body. */
-async function startSmsEndpoint(): Promise<{ url: string; bodies: string[] }> {
-  const bodies: string[] = [];
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'));
-      response.end('{"status":"queued"}');
-    });
-  });
-  httpServers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${String(port)}/messages`, bodies };
+function startSmsEndpoint(): Promise<{ url: string; bodies: string[] }> {
+  return startRecordingServer({ path: '/messages', answer: '{"status":"queued"}' });
 }
 
 describe('an unhandled rejection in a child that installed the handlers', () => {
   it('writes one fatal unhandledRejection line, the same id on stderr, and exits 1', async () => {
     const crashLog = path.join(makeTempDir(), 'crash.log');
-    const run = await runChild(
-      'targets-child.js',
+    const run = await runFixture(
       { mode: 'reject', message: 'rejected in a timer' },
-      { LASTCALL_CRASH_LOG: crashLog, LASTCALL_APP_NAME: 'shop' },
+      {
+        fixture: 'targets-child.js',
+        env: { LASTCALL_CRASH_LOG: crashLog, LASTCALL_APP_NAME: 'shop' },
+      },
     );
     expect(run.code).toBe(1);
     const entry = readOnlyEntry(crashLog);
@@ -225,10 +134,9 @@ describe('an unhandled rejection in a child that installed the handlers', () => 
 
   it('shows a rejected string as NonError with its type and value, and exits 1', async () => {
     const crashLog = path.join(makeTempDir(), 'crash.log');
-    const run = await runChild(
-      'targets-child.js',
+    const run = await runFixture(
       { mode: 'reject', rejectWith: 'plain string' },
-      { LASTCALL_CRASH_LOG: crashLog },
+      { fixture: 'targets-child.js', env: { LASTCALL_CRASH_LOG: crashLog } },
     );
     expect(run.code).toBe(1);
     const entry = readOnlyEntry(crashLog);
@@ -244,10 +152,12 @@ describe('an unhandled rejection in a child that installed the handlers', () => 
 describe('a crash in a cluster worker', () => {
   it('logs role "worker 1" with the primary as ppid, and the worker exits 1', async () => {
     const crashLog = path.join(makeTempDir(), 'crash.log');
-    const run = await runChild(
-      'cluster-crash.js',
+    const run = await runFixture(
       {},
-      { LASTCALL_CRASH_LOG: crashLog, LASTCALL_APP_NAME: 'shop' },
+      {
+        fixture: 'cluster-crash.js',
+        env: { LASTCALL_CRASH_LOG: crashLog, LASTCALL_APP_NAME: 'shop' },
+      },
     );
     expect(run.code).toBe(0);
     const lines = jsonLines(run.stdout);
@@ -276,13 +186,15 @@ describe('email through nodemailer to a real SMTP server', () => {
 
   async function reportByEmail(
     options: object,
-  ): Promise<{ mails: ReceivedMail[]; run: ChildRun; crashLog: string }> {
+  ): Promise<{ mails: ReceivedMail[]; run: FixtureRun; crashLog: string }> {
     const smtp = await startSmtp();
     const crashLog = path.join(makeTempDir(), 'crash.log');
-    const run = await runChild(
-      'targets-child.js',
+    const run = await runFixture(
       { mode: 'report', message, smtpPort: smtp.port, options: { timeout: 5000, ...options } },
-      { LASTCALL_CRASH_LOG: crashLog, LASTCALL_APP_NAME: 'shop', API_TOKEN: SECRET },
+      {
+        fixture: 'targets-child.js',
+        env: { LASTCALL_CRASH_LOG: crashLog, LASTCALL_APP_NAME: 'shop', API_TOKEN: SECRET },
+      },
     );
     return { mails: smtp.mails, run, crashLog };
   }
@@ -331,10 +243,12 @@ describe('SMS through a user send function to a real HTTP endpoint', () => {
     const sms = await startSmsEndpoint();
     const crashLog = path.join(makeTempDir(), 'crash.log');
     const message = 'queue consumer stalled while draining the orders topic';
-    const run = await runChild(
-      'targets-child.js',
+    const run = await runFixture(
       { mode: 'report', message, smsUrl: sms.url, options: { timeout: 5000 } },
-      { LASTCALL_CRASH_LOG: crashLog, LASTCALL_APP_NAME: 'shop' },
+      {
+        fixture: 'targets-child.js',
+        env: { LASTCALL_CRASH_LOG: crashLog, LASTCALL_APP_NAME: 'shop' },
+      },
     );
     expect(run.code).toBe(0);
     const result = reportedResult(run);
@@ -356,8 +270,7 @@ describe('NODE_ENV=development', () => {
     const smtp = await startSmtp();
     const sms = await startSmsEndpoint();
     const crashLog = path.join(makeTempDir(), 'crash.log');
-    const run = await runChild(
-      'targets-child.js',
+    const run = await runFixture(
       {
         mode: 'report',
         message: 'quiet in development',
@@ -365,7 +278,10 @@ describe('NODE_ENV=development', () => {
         smsUrl: sms.url,
         options: { timeout: 5000 },
       },
-      { LASTCALL_CRASH_LOG: crashLog, NODE_ENV: 'development' },
+      {
+        fixture: 'targets-child.js',
+        env: { LASTCALL_CRASH_LOG: crashLog, NODE_ENV: 'development' },
+      },
     );
     expect(run.code).toBe(0);
     const result = reportedResult(run);

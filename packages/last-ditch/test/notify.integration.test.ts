@@ -1,37 +1,24 @@
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { jsonLines, killFixtures, makeTempDir, runFixture } from './run-fixture';
+import {
+  jsonLines,
+  killFixtures,
+  makeTempDir,
+  runFixture,
+  startRecordingServer,
+} from './run-fixture';
 
-const servers: http.Server[] = [];
 const sockets: dgram.Socket[] = [];
 
 afterEach(() => {
   killFixtures();
-  for (const server of servers.splice(0)) {
-    server.close();
-    server.closeAllConnections();
-  }
   for (const socket of sockets.splice(0)) socket.close();
 });
 
 /** A real HTTP server on 127.0.0.1:0 that records every body; `hang` never answers. */
-async function startWebhook(hang: boolean): Promise<{ url: string; bodies: string[] }> {
-  const bodies: string[] = [];
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'));
-      if (!hang) response.end('ok');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${String(port)}/hook`, bodies };
+function startWebhook(hang: boolean): Promise<{ url: string; bodies: string[] }> {
+  return startRecordingServer({ path: '/hook', hang });
 }
 
 describe('notifications from a child process', () => {
