@@ -422,22 +422,44 @@ export class ConnectionRegistry {
     if (this.#isListenerClosed) this.#destroyHandshakes();
     const now = performance.now();
     let nextDueAt = Infinity;
+    const due: Connection[] = [];
     for (const connection of this.#connections.values()) {
       if (connection.isHandled) continue;
       if (!connection.isHttp) {
         if (this.#isListenerClosed) this.#handPlainSocket(connection);
       } else if (connection.isIdle) {
         const dueAt = connection.idleSince + idleGrace;
-        if (dueAt <= now) this.#closeIdle(connection);
+        if (dueAt <= now) due.push(connection);
         else nextDueAt = Math.min(nextDueAt, dueAt);
       }
     }
+    if (due.length > 0) this.#closeAfterTwoPolls(due);
     if (nextDueAt !== Infinity) this.#scheduleSweep(Math.max(1, nextDueAt - now));
     // Sockets accepted before any terminator watched this server are known only to Node.
     if (this.#hasUnseenConnections) {
       (this.#server as Partial<HttpServer>).closeIdleConnections?.();
     }
   };
+
+  /**
+   * Closes the sockets of `due` that are still idle, since the same moment, after two poll
+   * phases. A timer that fires late (a GC pause, a busy or shared CPU) finds a socket "quiet for
+   * idleGrace" whose client sent its next request long ago: that request sits in the kernel's
+   * buffer, and the first poll phase reads it. A client in this same process only answers a
+   * response in that first poll phase, so its request is read in the second.
+   */
+  #closeAfterTwoPolls(due: readonly Connection[]): void {
+    const idleSince = due.map((connection) => connection.idleSince);
+    setImmediate(() => {
+      setImmediate(() => {
+        due.forEach((connection, index) => {
+          if (connection.isHandled || !connection.isIdle) return;
+          if (connection.idleSince === idleSince[index]) this.#closeIdle(connection);
+          else this.#scheduleSweep(0);
+        });
+      });
+    });
+  }
 
   #destroyHandshakes(): void {
     if (!this.#canDestroyHandshakes) return;
