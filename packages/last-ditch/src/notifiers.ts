@@ -1,5 +1,5 @@
 import type { CrashSummary, EmailTarget, SmsTarget } from './types';
-import { describeValue } from './options';
+import { describeValue } from '@lastcall/log-shim';
 
 /**
  * `text` cut to at most `max` UTF-16 units with `marker` at the end, never splitting a

@@ -1,3 +1,4 @@
+import { describeValue } from '@lastcall/log-shim';
 import { LastDitchError } from './errors';
 import type { LastDitchErrorCode } from './errors';
 import type { EmailTarget, Messenger, SmsTarget, StatsdLike } from './types';
@@ -38,23 +39,6 @@ const KNOWN_OPTIONS = new Set<string>([
   'redact',
   'maxStringLength',
 ]);
-
-/** A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') {
-    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  }
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'undefined') return 'undefined';
-  if (typeof value === 'symbol') return `the symbol ${value.toString()}`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return `the ${typeof value} ${String(value)}`;
-  }
-  return typeof value;
-}
 
 function fail(code: LastDitchErrorCode, name: string, value: unknown, expected: string): never {
   throw new LastDitchError(

@@ -4,6 +4,7 @@ export type { LogFiles, SetupLogsOptions } from './setup-logs';
 export { serializeError, MAX_CAUSE_DEPTH } from './serialize-error';
 export type { SerializedError, SerializeErrorOptions } from './serialize-error';
 export { detectLoggerKind } from './adapters';
+export { describeValue } from './describe-value';
 export type { LoggerKind } from './adapters';
 export { LogShimError } from './errors';
 export type { LogShimErrorCode } from './errors';
