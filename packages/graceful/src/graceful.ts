@@ -1,0 +1,393 @@
+import { EventEmitter } from 'node:events';
+import * as os from 'node:os';
+import type { Logger } from '@lastcall/log-shim';
+import { GracefulError } from './errors';
+import { ExitChecks } from './exit-checks';
+import { runHooks } from './hooks';
+import type { RegisteredHook } from './hooks';
+import { resolveOptions } from './options';
+import type { ResolvedOptions } from './options';
+import { roleOf, tellParent, watchParent } from './process-role';
+import type {
+  CheckOptions,
+  ErrorInfo,
+  ErrorOrigin,
+  ExitCheck,
+  GracefulEvents,
+  GracefulOptions,
+  GracefulState,
+  HookOptions,
+  ShutdownHook,
+  ShutdownReason,
+} from './types';
+
+/**
+ * The process-wide shutdown coordinator. On a signal, an uncaught error, the IPC channel of a
+ * cluster worker closing or a call to {@link Graceful.shutdown}: readiness turns false, then
+ * after `shutdownDelay` the hooks run (the last registered first), then the exit checks, then
+ * `exit(code)`, all within `timeout`. Creating one installs nothing; {@link Graceful.start} does.
+ */
+export class Graceful extends EventEmitter<GracefulEvents> {
+  static #instance: Graceful | undefined;
+
+  /** The one instance of this process, once created. */
+  static get instance(): Graceful | undefined {
+    return Graceful.#instance;
+  }
+
+  /**
+   * Returns the process's instance, creating it with `options` on the first call, and makes sure
+   * its handlers are installed. Options given to a later call are ignored, with a warning.
+   */
+  static start(options?: GracefulOptions): Graceful {
+    const existing = Graceful.#instance;
+    if (existing === undefined) return new Graceful(options).start();
+    if (options !== undefined) {
+      existing.#log.warn(
+        'Graceful.start(): already started; the options of this call are ignored',
+        {
+          code: 'LASTCALL_ERR_GRACEFUL_ALREADY_EXISTS',
+        },
+      );
+    }
+    return existing.start();
+  }
+
+  readonly #options: ResolvedOptions;
+  readonly #log: Logger;
+  readonly #hooks: RegisteredHook[] = [];
+  readonly #checks: ExitChecks;
+  readonly #pendingHooks = new Set<string>();
+  readonly #pendingReports = new Set<Promise<unknown>>();
+  readonly #uninstall: (() => void)[] = [];
+  #state: GracefulState = 'running';
+  #reason: ShutdownReason | undefined;
+  #exitCode = 0;
+  #finished: Promise<void> | undefined;
+  #isStarted = false;
+
+  /** Throws a {@link GracefulError} for a bad option. A second instance warns. */
+  constructor(options?: GracefulOptions) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#log = this.#options.logger.child({ role: roleOf(), pid: process.pid });
+    this.#checks = new ExitChecks(this.#log);
+    if (Graceful.#instance === undefined) {
+      Graceful.#instance = this;
+    } else {
+      this.#log.warn(
+        'a second Graceful was created while one exists; use Graceful.start() to share the one of the process',
+        { code: 'LASTCALL_ERR_GRACEFUL_ALREADY_EXISTS' },
+      );
+    }
+  }
+
+  /** `'running'`, then `'draining'` (readiness false, the delay), `'closing'` (hooks, checks), `'exiting'`. */
+  get state(): GracefulState {
+    return this.#state;
+  }
+
+  /** False from the first moment of shutdown: for a readiness probe. Liveness is the process itself. */
+  get isReady(): boolean {
+    return this.#state === 'running';
+  }
+
+  /** Why the process is shutting down, once it is. */
+  get reason(): ShutdownReason | undefined {
+    return this.#reason;
+  }
+
+  /** The code `exit` is (or will be) called with: 0, 1, `error.exitCode` or 128 + a signal number. */
+  get exitCode(): number {
+    return this.#exitCode;
+  }
+
+  /**
+   * Installs the handlers: the `signals`, `uncaughtException` and `unhandledRejection` (unless
+   * `handleErrors` is false) and, in a cluster worker, the IPC channel closing. Idempotent.
+   * Starts no timer.
+   */
+  start(): this {
+    if (this.#isStarted) return this;
+    this.#isStarted = true;
+    for (const signal of this.#options.signals) {
+      const onSignal = (): void => {
+        this.#onSignal(signal);
+      };
+      process.on(signal, onSignal);
+      this.#uninstall.push(() => process.off(signal, onSignal));
+    }
+    if (this.#options.handleErrors) {
+      const onException = (error: Error, origin: string): void => {
+        this.#onError(
+          error,
+          origin === 'unhandledRejection' ? 'unhandledRejection' : 'uncaughtException',
+        );
+      };
+      const onRejection = (reason: unknown): void => {
+        this.#onError(reason, 'unhandledRejection');
+      };
+      process.on('uncaughtException', onException);
+      process.on('unhandledRejection', onRejection);
+      this.#uninstall.push(() => {
+        process.off('uncaughtException', onException);
+        process.off('unhandledRejection', onRejection);
+      });
+    }
+    const unwatch = watchParent(() => {
+      this.#log.warn('the IPC channel to the primary closed; shutting down');
+      void this.#begin({ kind: 'disconnect' }, 0);
+    });
+    if (unwatch !== undefined) this.#uninstall.push(unwatch);
+    return this;
+  }
+
+  /**
+   * Removes every handler {@link Graceful.start} installed and, when this is the process's
+   * instance, forgets it, so that a test or an embedding library can start afresh.
+   */
+  uninstall(): void {
+    for (const remove of this.#uninstall.splice(0)) remove();
+    this.#isStarted = false;
+    if (Graceful.#instance === this) Graceful.#instance = undefined;
+  }
+
+  /**
+   * Shuts the process down. The first call decides the reason and the exit code (1, or
+   * `error.exitCode`, with an error; 0 without); later calls return the same promise. An error
+   * is reported first (synchronously, by last-ditch by default). Resolves when `exit` was called.
+   */
+  shutdown(error?: unknown, info?: ErrorInfo): Promise<void> {
+    if (error === undefined) return this.#begin({ kind: 'manual' }, 0);
+    const origin = info?.origin ?? 'manual';
+    this.#report(error, { ...info, origin });
+    return this.#begin({ kind: 'error', origin, error }, exitCodeOf(error));
+  }
+
+  /**
+   * Adds a hook run at shutdown, the last added first. Returns a function that removes it.
+   * Throws a {@link GracefulError} for a hook that is not a function or a bad timeout.
+   */
+  onShutdown(hook: ShutdownHook, options?: HookOptions): () => void {
+    if (typeof hook !== 'function') {
+      throw new GracefulError(
+        'LASTCALL_ERR_GRACEFUL_INVALID_HOOK',
+        'onShutdown: hook must be a function (reason, signal) => unknown',
+      );
+    }
+    const timeout = options?.timeout;
+    if (
+      timeout !== undefined &&
+      !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)
+    ) {
+      throw new GracefulError(
+        'LASTCALL_ERR_GRACEFUL_INVALID_HOOK',
+        `onShutdown: timeout must be a finite number of milliseconds > 0, got ${String(timeout)}`,
+      );
+    }
+    const entry: RegisteredHook = {
+      hook,
+      name: options?.name ?? (hook.name || `hook ${String(this.#hooks.length + 1)}`),
+      timeout,
+    };
+    if (this.#state !== 'running') {
+      this.#log.warn(
+        `shutdown hook "${entry.name}" was added after the shutdown began; it will not run`,
+      );
+    }
+    this.#hooks.push(entry);
+    return () => {
+      const index = this.#hooks.indexOf(entry);
+      if (index !== -1) this.#hooks.splice(index, 1);
+    };
+  }
+
+  /**
+   * Adds a "ready to exit?" check, evaluated once the hooks are done. Returns a function that
+   * removes it. Throws a {@link GracefulError} for a check that is not a function.
+   */
+  addCheck(check: ExitCheck, options?: CheckOptions): () => void {
+    if (typeof check !== 'function') {
+      throw new GracefulError(
+        'LASTCALL_ERR_GRACEFUL_INVALID_CHECK',
+        'addCheck: check must be a function () => boolean | Promise<boolean>',
+      );
+    }
+    return this.#checks.add(check, options?.name ?? (check.name || 'check'));
+  }
+
+  /** Evaluates the exit checks again now: call it when something a check looks at changed. */
+  recheck(): void {
+    this.#checks.recheck();
+  }
+
+  #onSignal(signal: NodeJS.Signals): void {
+    if (this.#state === 'running') {
+      this.#log.info(`${signal} received; shutting down`, { signal });
+      void this.#begin({ kind: 'signal', signal }, 0);
+      return;
+    }
+    const code = 128 + ((os.constants.signals[signal] as number | undefined) ?? 0);
+    this.#log.error(
+      `${signal} received again during shutdown; exiting at once with ${String(code)}`,
+      {
+        code: 'LASTCALL_ERR_GRACEFUL_FORCED',
+        ...this.#pending(),
+      },
+    );
+    this.#exit(code);
+  }
+
+  #onError(error: unknown, origin: ErrorOrigin): void {
+    this.#report(error, { origin });
+    if (this.#state === 'running') {
+      void this.#begin({ kind: 'error', origin, error }, exitCodeOf(error));
+    } else {
+      // Never resume, never restart: the shutdown already under way goes on.
+      this.#log.error(`${origin} during shutdown; reported, the shutdown goes on`, {
+        err: error,
+        origin,
+      });
+    }
+  }
+
+  #report(error: unknown, info: ErrorInfo): void {
+    let pending: Promise<unknown>;
+    try {
+      pending = Promise.resolve(this.#options.reporter(error, info));
+    } catch (failure) {
+      pending = Promise.reject(failure instanceof Error ? failure : new Error(String(failure)));
+    }
+    const settled = pending.then(
+      () => undefined,
+      (failure: unknown) => {
+        this.#log.error('the crash reporter failed', { err: failure });
+      },
+    );
+    this.#pendingReports.add(settled);
+    void settled.finally(() => this.#pendingReports.delete(settled));
+  }
+
+  #begin(reason: ShutdownReason, exitCode: number): Promise<void> {
+    if (this.#finished !== undefined) return this.#finished;
+    this.#reason = reason;
+    this.#exitCode = exitCode;
+    this.#state = 'draining';
+    tellParent({ lastcall: 1, type: 'draining', reason: describeReason(reason) });
+    this.#finished = this.#run(reason);
+    return this.#finished;
+  }
+
+  async #run(reason: ShutdownReason): Promise<void> {
+    const { shutdownDelay } = this.#options;
+    // A worker whose primary is gone must not outlive it for long: nobody routes to it any more.
+    const timeout =
+      reason.kind === 'disconnect'
+        ? Math.min(this.#options.timeout, DISCONNECT_TIMEOUT)
+        : this.#options.timeout;
+    const deadline = new AbortController();
+    // Only a guard: unref'd. If the loop runs dry while a hook waits on nothing, 'beforeExit'
+    // ends the wait instead of Node exiting with the wrong code.
+    const timer = setTimeout(() => {
+      this.#log.error(`shutdown did not finish within ${String(timeout)} ms; exiting`, {
+        code: 'LASTCALL_ERR_GRACEFUL_DEADLINE',
+        ...this.#pending(),
+      });
+      deadline.abort();
+    }, timeout);
+    timer.unref();
+    const onEmptyLoop = (): void => {
+      this.#log.error(
+        'nothing is left that could finish the pending shutdown work; exiting',
+        this.#pending(),
+      );
+      deadline.abort();
+    };
+    process.on('beforeExit', onEmptyLoop);
+    try {
+      this.#log.info('shutting down', { reason: describeReason(reason), timeout, shutdownDelay });
+      if (shutdownDelay > 0 && reason.kind !== 'disconnect') {
+        await delay(shutdownDelay, deadline.signal);
+      }
+      this.#state = 'closing';
+      this.#emitSafely('shutdown', reason);
+      await runHooks(this.#hooks, reason, deadline.signal, this.#log, this.#pendingHooks);
+      await this.#checks.waitUntilReady(deadline.signal);
+      await untilAborted(Promise.all(this.#pendingReports), deadline.signal);
+      if (!deadline.signal.aborted) this.#emitSafely('drain');
+    } finally {
+      clearTimeout(timer);
+      process.off('beforeExit', onEmptyLoop);
+    }
+    this.#exit(this.#exitCode);
+  }
+
+  #exit(code: number): void {
+    if (this.#state === 'exiting') return;
+    this.#state = 'exiting';
+    this.#exitCode = code;
+    this.#emitSafely('exit', code);
+    this.#log.info(`exiting with ${String(code)}`, { exitCode: code });
+    this.#options.exit(code);
+  }
+
+  #pending(): { pendingHooks: string[]; pendingChecks: string[]; pendingReports: number } {
+    return {
+      pendingHooks: [...this.#pendingHooks],
+      pendingChecks: [...this.#checks.notReady],
+      pendingReports: this.#pendingReports.size,
+    };
+  }
+
+  #emitSafely<E extends keyof GracefulEvents>(event: E, ...args: GracefulEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...args: GracefulEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#log.error(`a "${event}" listener threw; the shutdown goes on`, { err: error });
+    }
+  }
+}
+
+/** The deadline, in ms, of a cluster worker's shutdown after its IPC channel to the primary closed. */
+export const DISCONNECT_TIMEOUT = 1000;
+
+/** 1, or the error's own `exitCode` when it is an integer from 1 to 255. */
+function exitCodeOf(error: unknown): number {
+  const code = (error as { exitCode?: unknown } | null)?.exitCode;
+  return Number.isInteger(code) && (code as number) >= 1 && (code as number) <= 255
+    ? (code as number)
+    : 1;
+}
+
+/** The reason as plain data: for the log and the message to the master. */
+export function describeReason(reason: ShutdownReason): Record<string, unknown> {
+  if (reason.kind === 'signal') return { kind: 'signal', signal: reason.signal };
+  if (reason.kind === 'error') {
+    // The name only: a message can carry a secret, and this goes to logs and to the master.
+    const error = reason.error;
+    const name = error instanceof Error ? error.name : `a thrown ${typeof error}`;
+    return { kind: 'error', origin: reason.origin, error: name };
+  }
+  return { kind: reason.kind };
+}
+
+/** Waits `ms` (a step of the shutdown, so the timer keeps the process alive), or until `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+  return untilAborted(elapsed, signal).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+function untilAborted(promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void promise.then(done, done);
+  });
+}

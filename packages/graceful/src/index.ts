@@ -1,0 +1,18 @@
+export { DISCONNECT_TIMEOUT, Graceful, describeReason } from './graceful';
+export { GracefulError } from './errors';
+export type { GracefulErrorCode } from './errors';
+export { DEFAULT_SIGNALS, DEFAULT_TIMEOUT } from './options';
+export { CHECK_INTERVAL } from './exit-checks';
+export type {
+  CheckOptions,
+  ErrorInfo,
+  ErrorOrigin,
+  ExitCheck,
+  GracefulEvents,
+  GracefulOptions,
+  GracefulState,
+  HookOptions,
+  Reporter,
+  ShutdownHook,
+  ShutdownReason,
+} from './types';
