@@ -20,6 +20,8 @@ export class ExitChecks {
   readonly #reportedThrow = new WeakSet<RegisteredCheck>();
   #notReady: string[] = [];
   #wake: (() => void) | undefined;
+  /** How many times {@link ExitChecks.recheck} was called: one asked during a round counts. */
+  #rechecks = 0;
   readonly #log: Logger;
 
   constructor(log: Logger) {
@@ -43,15 +45,18 @@ export class ExitChecks {
 
   /** Evaluates the checks again now, if {@link ExitChecks.waitUntilReady} is waiting. */
   recheck(): void {
+    // Asked while an async check is being evaluated: that round may have read the old state.
+    this.#rechecks += 1;
     this.#wake?.();
   }
 
   /** Resolves once every check is ready, or when `deadline` aborts. */
   async waitUntilReady(deadline: AbortSignal): Promise<void> {
     while (!deadline.aborted) {
+      const rechecks = this.#rechecks;
       this.#notReady = await this.#evaluate();
       if (this.#notReady.length === 0) return;
-      await this.#nextRound(deadline);
+      if (this.#rechecks === rechecks) await this.#nextRound(deadline);
     }
   }
 

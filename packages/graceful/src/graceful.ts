@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import * as os from 'node:os';
+import { describeValue } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import { GracefulError } from './errors';
 import { ExitChecks } from './exit-checks';
@@ -64,6 +65,8 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   #reason: ShutdownReason | undefined;
   #exitCode = 0;
   #finished: Promise<void> | undefined;
+  #deadline: AbortController | undefined;
+  #hooksAdded = 0;
   #isStarted = false;
 
   /** Throws a {@link GracefulError} for a bad option. A second instance warns. */
@@ -172,7 +175,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     if (typeof hook !== 'function') {
       throw new GracefulError(
         'LASTCALL_ERR_GRACEFUL_INVALID_HOOK',
-        'onShutdown: hook must be a function (reason, signal) => unknown',
+        `onShutdown: hook must be a function (reason, signal) => unknown, got ${describeValue(hook)}`,
       );
     }
     const timeout = options?.timeout;
@@ -182,18 +185,21 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     ) {
       throw new GracefulError(
         'LASTCALL_ERR_GRACEFUL_INVALID_HOOK',
-        `onShutdown: timeout must be a finite number of milliseconds > 0, got ${String(timeout)}`,
+        `onShutdown: timeout must be a finite number of milliseconds > 0, got ${describeValue(timeout)}`,
       );
     }
+    this.#hooksAdded += 1;
     const entry: RegisteredHook = {
       hook,
-      name: options?.name ?? (hook.name || `hook ${String(this.#hooks.length + 1)}`),
+      name: options?.name ?? (hook.name || `hook ${String(this.#hooksAdded)}`),
       timeout,
     };
     if (this.#state !== 'running') {
+      // The hooks that run are the ones registered when the shutdown began.
       this.#log.warn(
         `shutdown hook "${entry.name}" was added after the shutdown began; it will not run`,
       );
+      return () => undefined;
     }
     this.#hooks.push(entry);
     return () => {
@@ -210,7 +216,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     if (typeof check !== 'function') {
       throw new GracefulError(
         'LASTCALL_ERR_GRACEFUL_INVALID_CHECK',
-        'addCheck: check must be a function () => boolean | Promise<boolean>',
+        `addCheck: check must be a function () => boolean | Promise<boolean>, got ${describeValue(check)}`,
       );
     }
     return this.#checks.add(check, options?.name ?? (check.name || 'check'));
@@ -286,6 +292,8 @@ export class Graceful extends EventEmitter<GracefulEvents> {
         ? Math.min(this.#options.timeout, DISCONNECT_TIMEOUT)
         : this.#options.timeout;
     const deadline = new AbortController();
+    this.#deadline = deadline;
+    const hooks = [...this.#hooks];
     // Only a guard: unref'd. If the loop runs dry while a hook waits on nothing, 'beforeExit'
     // ends the wait instead of Node exiting with the wrong code.
     const timer = setTimeout(() => {
@@ -306,12 +314,12 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     process.on('beforeExit', onEmptyLoop);
     try {
       this.#log.info('shutting down', { reason: describeReason(reason), timeout, shutdownDelay });
-      if (shutdownDelay > 0 && reason.kind !== 'disconnect') {
-        await delay(shutdownDelay, deadline.signal);
-      }
+      // Always at least one turn in 'draining': listeners added right after shutdown() returns
+      // still see the 'shutdown' event, and the state is observable.
+      await delay(reason.kind === 'disconnect' ? 0 : shutdownDelay, deadline.signal);
       this.#state = 'closing';
       this.#emitSafely('shutdown', reason);
-      await runHooks(this.#hooks, reason, deadline.signal, this.#log, this.#pendingHooks);
+      await runHooks(hooks, reason, deadline.signal, this.#log, this.#pendingHooks);
       await this.#checks.waitUntilReady(deadline.signal);
       await untilAborted(Promise.all(this.#pendingReports), deadline.signal);
       if (!deadline.signal.aborted) this.#emitSafely('drain');
@@ -326,6 +334,8 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     if (this.#state === 'exiting') return;
     this.#state = 'exiting';
     this.#exitCode = code;
+    // A forced exit (a second signal) with an injected `exit` must stop the remaining work too.
+    this.#deadline?.abort();
     this.#emitSafely('exit', code);
     this.#log.info(`exiting with ${String(code)}`, { exitCode: code });
     this.#options.exit(code);

@@ -45,10 +45,11 @@ function fail(code: GracefulErrorCode, name: string, value: unknown, expected: s
   );
 }
 
-function readMs(value: unknown, name: string, code: GracefulErrorCode, min: number): number {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= min) return value;
-  const bound = min === 0 ? '>= 0' : '> 0';
-  return fail(code, name, value, `a finite number of milliseconds ${bound}`);
+function readMs(value: unknown, name: string, code: GracefulErrorCode, mayBeZero: boolean): number {
+  const isValid =
+    typeof value === 'number' && Number.isFinite(value) && (mayBeZero ? value >= 0 : value > 0);
+  if (isValid) return value;
+  return fail(code, name, value, `a finite number of milliseconds ${mayBeZero ? '>= 0' : '> 0'}`);
 }
 
 function readDelay(given: Record<string, unknown>): number {
@@ -57,7 +58,7 @@ function readDelay(given: Record<string, unknown>): number {
       given['shutdownDelay'],
       'shutdownDelay',
       'LASTCALL_ERR_GRACEFUL_INVALID_DELAY',
-      0,
+      true,
     );
   }
   const fromEnv = process.env['LASTCALL_SHUTDOWN_DELAY'];
@@ -107,13 +108,16 @@ function readFunction<T>(given: Record<string, unknown>, name: string, fallback:
 function readLogger(value: unknown): Logger {
   if (value === undefined) return getLogger('lastcall:graceful');
   const shape = value as Record<string, unknown> | null;
-  const levels = ['debug', 'info', 'warn', 'error', 'fatal'];
-  if (typeof value !== 'object' || !levels.every((level) => typeof shape?.[level] === 'function')) {
+  const methods = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'child'];
+  if (
+    typeof value !== 'object' ||
+    !methods.every((method) => typeof shape?.[method] === 'function')
+  ) {
     return fail(
       'LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS',
       'logger',
       value,
-      `a logger with ${levels.join(', ')} methods (getLogger() of @lastcall/log-shim)`,
+      `a logger with ${methods.join(', ')} methods (getLogger() of @lastcall/log-shim)`,
     );
   }
   return value as Logger;
@@ -140,7 +144,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const timeout =
     given['timeout'] === undefined
       ? DEFAULT_TIMEOUT
-      : readMs(given['timeout'], 'timeout', 'LASTCALL_ERR_GRACEFUL_INVALID_TIMEOUT', 1);
+      : readMs(given['timeout'], 'timeout', 'LASTCALL_ERR_GRACEFUL_INVALID_TIMEOUT', false);
   const shutdownDelay = readDelay(given);
   if (shutdownDelay >= timeout) {
     throw new GracefulError(
@@ -149,7 +153,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
         `(${String(timeout)} ms), which counts from the first moment of shutdown and includes the delay`,
     );
   }
-  const handleErrors = given['handleErrors'] ?? true;
+  const handleErrors = given['handleErrors'] === undefined ? true : given['handleErrors'];
   if (typeof handleErrors !== 'boolean') {
     fail('LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS', 'handleErrors', handleErrors, 'a boolean');
   }
