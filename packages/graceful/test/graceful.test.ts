@@ -2,81 +2,23 @@ import * as os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CHECK_INTERVAL, Graceful, describeReason } from '../src';
 import type { ErrorInfo, GracefulEvents, GracefulOptions, ShutdownReason } from '../src';
-import type { LogFields, LogLevel, LogMethod, Logger } from '@lastcall/log-shim';
-
-type LogEntry = [level: LogLevel, message: unknown, fields: unknown];
-
-interface RecordingLogger extends Logger {
-  readonly entries: LogEntry[];
-  readonly bindings: LogFields[];
-}
-
-function recordingLogger(): RecordingLogger {
-  const entries: LogEntry[] = [];
-  const bindings: LogFields[] = [];
-  const record =
-    (level: LogLevel): LogMethod =>
-    (message: unknown, fields?: unknown) => {
-      entries.push([level, message, fields]);
-    };
-  const logger: RecordingLogger = {
-    entries,
-    bindings,
-    trace: record('trace'),
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-    fatal: record('fatal'),
-    child: (fields: LogFields) => {
-      bindings.push(fields);
-      return logger;
-    },
-  };
-  return logger;
-}
-
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  readonly resolve: (value: T) => void;
-}
-
-function deferred<T = undefined>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-}
-
-/** Rejects when `promise` has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`${what} did not happen within ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import type { LogFields } from '@lastcall/log-shim';
+import type { LogEntry, RecordingLogger } from './support';
+import {
+  cleanUpGracefuls,
+  deferred,
+  nextMacrotask,
+  recordingLogger,
+  remember,
+  TIMER_SLACK,
+  uninstallAll,
+  within,
+} from './support';
 
 /** What Node does on an uncaught error; @types/node has no `emit` overload for it. */
 function emitUncaughtException(error: Error, origin: NodeJS.UncaughtExceptionOrigin): void {
   (process as NodeJS.EventEmitter).emit('uncaughtException', error, origin);
 }
-
-const nextMacrotask = (): Promise<void> =>
-  new Promise((resolve) => {
-    setImmediate(resolve);
-  });
-
-// libuv schedules a timer from its cached loop time, which lags performance.now() by the time
-// already spent in the current tick, so a timer can fire a few ms early by performance.now().
-const TIMER_SLACK = 10;
 
 /** Long enough for any shutdown here that is not waiting on a deadline. */
 const PROMPTLY = 2000;
@@ -92,8 +34,6 @@ interface Harness {
   /** A timeline the test writes to; `exit` adds `exit <code>`. */
   readonly steps: string[];
 }
-
-const created: Graceful[] = [];
 
 /** A Graceful that cannot touch the process: no signals, no error handlers, a recording exit. */
 function create(options: GracefulOptions = {}): Harness {
@@ -114,7 +54,7 @@ function create(options: GracefulOptions = {}): Harness {
     },
     ...options,
   });
-  created.push(graceful);
+  remember(graceful);
   return {
     graceful,
     log: logger.entries,
@@ -145,17 +85,7 @@ function heldHook(): {
   };
 }
 
-const savedDelay = process.env['LASTCALL_SHUTDOWN_DELAY'];
-
-beforeEach(() => {
-  delete process.env['LASTCALL_SHUTDOWN_DELAY'];
-});
-
-afterEach(() => {
-  for (const graceful of created.splice(0)) graceful.uninstall();
-  if (savedDelay === undefined) delete process.env['LASTCALL_SHUTDOWN_DELAY'];
-  else process.env['LASTCALL_SHUTDOWN_DELAY'] = savedDelay;
-});
+cleanUpGracefuls();
 
 describe('the instance of the process', () => {
   it('is undefined before one is created, the first one created, and undefined again after uninstall()', () => {
@@ -169,13 +99,13 @@ describe('the instance of the process', () => {
   it('Graceful.start() returns the same instance every time, and a fresh one after uninstall()', () => {
     const logger = recordingLogger();
     const first = Graceful.start({ signals: [], handleErrors: false, logger, exit: () => {} });
-    created.push(first);
+    remember(first);
     expect(Graceful.start()).toBe(first);
     expect(Graceful.instance).toBe(first);
     expect(logger.entries.filter(([level]) => level === 'warn')).toEqual([]);
     first.uninstall();
     const second = Graceful.start({ signals: [], handleErrors: false, logger, exit: () => {} });
-    created.push(second);
+    remember(second);
     expect(second).not.toBe(first);
     expect(Graceful.instance).toBe(second);
   });
@@ -183,7 +113,7 @@ describe('the instance of the process', () => {
   it('Graceful.start(options) a second time warns with LASTCALL_ERR_GRACEFUL_ALREADY_EXISTS and ignores the options', () => {
     const logger = recordingLogger();
     const first = Graceful.start({ signals: [], handleErrors: false, logger, exit: () => {} });
-    created.push(first);
+    remember(first);
     const before = process.listenerCount('SIGUSR2');
     const again = Graceful.start({ signals: ['SIGUSR2'], handleErrors: false, exit: () => {} });
     expect(again).toBe(first);
@@ -844,7 +774,7 @@ describe('the error handlers', () => {
   });
 
   afterEach(() => {
-    for (const graceful of created.splice(0)) graceful.uninstall();
+    uninstallAll();
     expect({
       uncaughtException: process.listenerCount('uncaughtException'),
       unhandledRejection: process.listenerCount('unhandledRejection'),

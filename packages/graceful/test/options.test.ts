@@ -1,33 +1,8 @@
 import { Graceful, GracefulError } from '../src';
 import type { GracefulErrorCode, GracefulOptions } from '../src';
 import { describeValue } from '@lastcall/log-shim';
-import type { LogFields, LogLevel, LogMethod, Logger } from '@lastcall/log-shim';
-
-type LogEntry = [level: LogLevel, message: unknown, fields: unknown];
-
-interface RecordingLogger extends Logger {
-  readonly entries: LogEntry[];
-}
-
-function recordingLogger(): RecordingLogger {
-  const entries: LogEntry[] = [];
-  const record =
-    (level: LogLevel): LogMethod =>
-    (message: unknown, fields?: unknown) => {
-      entries.push([level, message, fields]);
-    };
-  const logger: RecordingLogger = {
-    entries,
-    trace: record('trace'),
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-    fatal: record('fatal'),
-    child: (_bindings: LogFields) => logger,
-  };
-  return logger;
-}
+import type { Logger } from '@lastcall/log-shim';
+import { cleanUpGracefuls, recordingLogger, remember, TIMER_SLACK, within } from './support';
 
 /** Options that keep an in-process Graceful harmless: no signals, no error handlers, no exit. */
 function harmless(logger: Logger = recordingLogger()): GracefulOptions {
@@ -40,13 +15,8 @@ function harmless(logger: Logger = recordingLogger()): GracefulOptions {
   };
 }
 
-const created: Graceful[] = [];
-const savedDelay = process.env['LASTCALL_SHUTDOWN_DELAY'];
-
 function create(options: unknown): Graceful {
-  const graceful = new Graceful(options as GracefulOptions);
-  created.push(graceful);
-  return graceful;
+  return remember(new Graceful(options as GracefulOptions));
 }
 
 /** The code and message of the GracefulError `run` throws. */
@@ -60,34 +30,7 @@ function failureOf(run: () => unknown): { code: GracefulErrorCode; message: stri
   throw new Error('expected a GracefulError, but nothing was thrown');
 }
 
-/** Rejects when `promise` has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`${what} did not happen within ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// libuv schedules a timer from its cached loop time, which lags performance.now() by the time
-// already spent in the current tick, so a timer can fire a few ms early by performance.now().
-const TIMER_SLACK = 10;
-
-beforeEach(() => {
-  delete process.env['LASTCALL_SHUTDOWN_DELAY'];
-});
-
-afterEach(() => {
-  for (const graceful of created.splice(0)) graceful.uninstall();
-  if (savedDelay === undefined) delete process.env['LASTCALL_SHUTDOWN_DELAY'];
-  else process.env['LASTCALL_SHUTDOWN_DELAY'] = savedDelay;
-});
+cleanUpGracefuls();
 
 describe('new Graceful() options', () => {
   it('accepts every option at once without writing to the options object', () => {
