@@ -11,6 +11,8 @@ import type { ResolvedOptions } from './options';
 import { roleOf, tellParent, watchParent } from './process-role';
 import type {
   CheckOptions,
+  ErrorContext,
+  ErrorContextProvider,
   ErrorInfo,
   ErrorOrigin,
   ExitCheck,
@@ -61,6 +63,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   readonly #pendingHooks = new Set<string>();
   readonly #pendingReports = new Set<Promise<unknown>>();
   readonly #uninstall: (() => void)[] = [];
+  readonly #errorContexts: ErrorContextProvider[] = [];
   #state: GracefulState = 'running';
   #reason: ShutdownReason | undefined;
   #exitCode = 0;
@@ -222,6 +225,27 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     return this.#checks.add(check, options?.name ?? (check.name || 'check'));
   }
 
+  /**
+   * Adds a provider asked, inside the `uncaughtException` / `unhandledRejection` handler and
+   * before the report, what the error belongs to: `@lastcall/express` answers with the request
+   * whose callback threw (its `info.request` goes into the report) and an `afterReport` that
+   * sends that request its 500. The first provider that returns a context wins. Returns a
+   * function that removes the provider.
+   */
+  addErrorContext(provider: ErrorContextProvider): () => void {
+    if (typeof provider !== 'function') {
+      throw new GracefulError(
+        'LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS',
+        `addErrorContext: provider must be a function (error, origin) => context | undefined, got ${describeValue(provider)}`,
+      );
+    }
+    this.#errorContexts.push(provider);
+    return () => {
+      const index = this.#errorContexts.indexOf(provider);
+      if (index !== -1) this.#errorContexts.splice(index, 1);
+    };
+  }
+
   /** Evaluates the exit checks again now: call it when something a check looks at changed. */
   recheck(): void {
     this.#checks.recheck();
@@ -245,7 +269,17 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   }
 
   #onError(error: unknown, origin: ErrorOrigin): void {
-    this.#report(error, { origin });
+    const context = this.#errorContext(error, origin);
+    this.#report(error, { ...context?.info, origin });
+    if (context?.afterReport !== undefined) {
+      try {
+        context.afterReport();
+      } catch (failure) {
+        this.#log.error('an error context failed after the report; the shutdown goes on', {
+          err: failure,
+        });
+      }
+    }
     if (this.#state === 'running') {
       void this.#begin({ kind: 'error', origin, error }, exitCodeOf(error));
     } else {
@@ -255,6 +289,18 @@ export class Graceful extends EventEmitter<GracefulEvents> {
         origin,
       });
     }
+  }
+
+  #errorContext(error: unknown, origin: ErrorOrigin): ErrorContext | undefined {
+    for (const provider of this.#errorContexts) {
+      try {
+        const context = provider(error, origin);
+        if (context !== undefined) return context;
+      } catch (failure) {
+        this.#log.error('an error context provider threw; it is skipped', { err: failure });
+      }
+    }
+    return undefined;
   }
 
   #report(error: unknown, info: ErrorInfo): void {

@@ -5,6 +5,8 @@ export { DEFAULT_SIGNALS, DEFAULT_TIMEOUT } from './options';
 export { CHECK_INTERVAL } from './exit-checks';
 export type {
   CheckOptions,
+  ErrorContext,
+  ErrorContextProvider,
   ErrorInfo,
   ErrorOrigin,
   ExitCheck,

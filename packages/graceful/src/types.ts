@@ -21,6 +21,20 @@ export type ShutdownReason =
  */
 export type ErrorInfo = ReportInfo;
 
+/** What an uncaught error belongs to, as an {@link ErrorContextProvider} tells it. */
+export interface ErrorContext {
+  /** Merged into the report's info (`origin` is graceful's): typically `request`. */
+  readonly info?: Omit<ErrorInfo, 'origin'>;
+  /** Called right after the report was written, before the shutdown starts. */
+  readonly afterReport?: () => void;
+}
+
+/** Asked about every uncaught error; `undefined` when the error is none of its business. */
+export type ErrorContextProvider = (
+  error: unknown,
+  origin: ErrorOrigin,
+) => ErrorContext | undefined;
+
 /** Writes a crash report; may return a promise, which is awaited (within the deadline) before exit. */
 export type Reporter = (error: unknown, info: ErrorInfo) => unknown;
 

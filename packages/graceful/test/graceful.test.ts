@@ -1022,3 +1022,55 @@ describe('fixed edge cases', () => {
     );
   });
 });
+
+describe('addErrorContext()', () => {
+  afterEach(uninstallAll);
+
+  it('puts the context of the first provider that answers into the report, then calls its afterReport', async () => {
+    const { graceful, reports, codes, steps } = create({ handleErrors: true });
+    graceful.start();
+    graceful.addErrorContext(() => undefined);
+    graceful.addErrorContext((error, origin) => ({
+      info: { request: { method: 'GET', url: '/boom' } },
+      afterReport: () => {
+        steps.push(`500 for ${origin}: ${(error as Error).message}`);
+      },
+    }));
+    graceful.addErrorContext(() => {
+      throw new Error('never asked: the one before answered');
+    });
+    const error = new Error('kaboom');
+    emitUncaughtException(error, 'uncaughtException');
+    expect(reports).toEqual([
+      [error, { origin: 'uncaughtException', request: { method: 'GET', url: '/boom' } }],
+    ]);
+    expect(steps).toEqual(['500 for uncaughtException: kaboom']);
+    await within(graceful.shutdown(), PROMPTLY, 'the shutdown');
+    expect(codes).toEqual([1]);
+  });
+
+  it('skips a provider that throws and logs it, and shuts down all the same', async () => {
+    const { graceful, reports, codes, log } = create({ handleErrors: true });
+    graceful.start();
+    const remove = graceful.addErrorContext(() => ({ info: { extra: { never: true } } }));
+    remove();
+    graceful.addErrorContext(() => {
+      throw new Error('provider broke');
+    });
+    const error = new Error('kaboom');
+    emitUncaughtException(error, 'uncaughtException');
+    expect(reports).toEqual([[error, { origin: 'uncaughtException' }]]);
+    expect(
+      log.some(([, message]) => message === 'an error context provider threw; it is skipped'),
+    ).toBe(true);
+    await within(graceful.shutdown(), PROMPTLY, 'the shutdown');
+    expect(codes).toEqual([1]);
+  });
+
+  it('rejects a provider that is not a function', () => {
+    const { graceful } = create();
+    expect(() => graceful.addErrorContext('request' as never)).toThrow(
+      'addErrorContext: provider must be a function (error, origin) => context | undefined, got the string "request"',
+    );
+  });
+});
