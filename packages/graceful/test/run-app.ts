@@ -35,14 +35,18 @@ export function makeTempDir(): string {
   return dir;
 }
 
-/** Starts `fixture` with `scenario`; `env` is added to a bare environment (PATH only). */
+/**
+ * Starts `fixture` (a file of test/fixtures, or an absolute path: other packages' tests use this
+ * runner too) with `scenario`; `env` is added to a bare environment (PATH only).
+ */
 export function startApp(
   scenario: object,
   options: { fixture?: string; env?: NodeJS.ProcessEnv } = {},
 ): App {
+  const fixture = options.fixture ?? 'app.js';
   const child = spawn(
     process.execPath,
-    [path.join(__dirname, 'fixtures', options.fixture ?? 'app.js')],
+    [path.isAbsolute(fixture) ? fixture : path.join(__dirname, 'fixtures', fixture)],
     {
       cwd: os.tmpdir(),
       env: {

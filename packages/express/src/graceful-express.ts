@@ -1,0 +1,279 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Graceful } from '@lastcall/graceful';
+import type { ErrorContext } from '@lastcall/graceful';
+import { describeValue } from '@lastcall/log-shim';
+import { createTerminator } from '@lastcall/terminator';
+import type { TerminatorOptions } from '@lastcall/terminator';
+import { ExpressError } from './errors';
+import { isInProcessTest } from './in-process-test';
+import type {
+  GracefulExpressOptions,
+  NextFunction,
+  Request,
+  RequestListener,
+  Response,
+  ShuttingDownError,
+} from './types';
+
+/** What the middleware remembers of one request, for the length of its async work. */
+interface RequestContext {
+  readonly request: Request;
+  readonly response: Response;
+  readonly next: NextFunction;
+  hasCrashed: boolean;
+}
+
+const KNOWN_OPTIONS = new Set(['graceful', 'terminator', 'retryAfter', 'inProcessTest']);
+
+/** Default of {@link GracefulExpressOptions.retryAfter}, in seconds. */
+export const DEFAULT_RETRY_AFTER = 5;
+
+/**
+ * Express, gracefully. Its {@link GracefulExpress.middleware} gives each request an
+ * AsyncLocalStorage context, so that an error thrown by any callback of that request (a timer,
+ * an fs or socket callback, an event listener, a rejected promise) is reported with the request,
+ * answered with a 500 by the app's own error handler and followed by a graceful shutdown — while
+ * every other request in flight completes. While shutting down, requests get 503 +
+ * `Retry-After` + `Connection: close`.
+ */
+export class GracefulExpress {
+  readonly #graceful: Graceful;
+  readonly #storage = new AsyncLocalStorage<RequestContext>();
+  readonly #terminatorOptions: TerminatorOptions;
+  readonly #retryAfter: string;
+  readonly #isInProcessTest: boolean;
+  readonly #trackedSockets = new Set<Duplex>();
+
+  /** Throws an `ExpressError` for a bad option. */
+  constructor(options?: GracefulExpressOptions) {
+    const given = readOptions(options);
+    this.#retryAfter = String(given.retryAfter ?? DEFAULT_RETRY_AFTER);
+    this.#isInProcessTest = given.inProcessTest ?? isInProcessTest();
+    this.#terminatorOptions = this.#withTrackedSockets(given.terminator ?? {});
+    this.#graceful = given.graceful ?? Graceful.start();
+    if (!this.#isInProcessTest) {
+      this.#graceful.addErrorContext((error) => this.#contextOfCurrentRequest(error));
+    }
+  }
+
+  /** The coordinator this adapter reports to. */
+  get graceful(): Graceful {
+    return this.#graceful;
+  }
+
+  /**
+   * Install it first, before the routes. Opens the request's context; while the process drains
+   * (readiness false, during `shutdownDelay`) answers as usual with `Connection: close`; once the
+   * server closes, answers with a 503 through `next(error)`, so the app's error handler renders it.
+   */
+  readonly middleware = (request: Request, response: Response, next: NextFunction): void => {
+    const state = this.#graceful.state;
+    if (state !== 'running') {
+      if (!response.headersSent) response.setHeader('Connection', 'close');
+      if (state !== 'draining') {
+        next(this.#shuttingDownError());
+        return;
+      }
+    }
+    if (this.#isInProcessTest) {
+      next();
+      return;
+    }
+    this.#storage.run({ request, response, next, hasCrashed: false }, next);
+  };
+
+  /** Readiness probe: 200 while running, 503 from the first moment of shutdown. */
+  readonly readiness = (_request: Request, response: Response): void => {
+    const isReady = this.#graceful.isReady;
+    response.statusCode = isReady ? 200 : 503;
+    response.setHeader('Cache-Control', 'no-store');
+    if (!isReady) response.setHeader('Retry-After', this.#retryAfter);
+    response.end(isReady ? 'ready\n' : 'shutting down\n');
+  };
+
+  /** Liveness probe: 200 for as long as the process answers. */
+  readonly liveness = (_request: Request, response: Response): void => {
+    response.statusCode = 200;
+    response.setHeader('Cache-Control', 'no-store');
+    response.end('alive\n');
+  };
+
+  /**
+   * Creates the http server for `app`, attaches the terminator before listening and registers
+   * it as a shutdown hook, then listens with `listenArgs` (as `app.listen` does).
+   */
+  listen(app: RequestListener, ...listenArgs: unknown[]): http.Server {
+    if (typeof app !== 'function') {
+      throw new ExpressError(
+        'LASTCALL_ERR_EXPRESS_INVALID_APP',
+        `listen: expected an Express app (a function (req, res)) as the first argument, got ${describeValue(app)}`,
+      );
+    }
+    const server = this.attach(http.createServer(app));
+    (server.listen as (...args: unknown[]) => http.Server)(...listenArgs);
+    return server;
+  }
+
+  /**
+   * Attaches the terminator to a server the app created itself (http or https, listening or
+   * not) and registers it as a shutdown hook. Returns the server.
+   */
+  attach<S extends http.Server>(server: S): S {
+    const shape = server as Partial<http.Server> | null;
+    if (typeof shape?.listen !== 'function' || typeof shape.on !== 'function') {
+      throw new ExpressError(
+        'LASTCALL_ERR_EXPRESS_INVALID_SERVER',
+        `attach: expected an http or https server, got ${describeValue(server)}`,
+      );
+    }
+    const terminator = createTerminator(server, this.#terminatorOptions);
+    this.#graceful.onShutdown(() => terminator.terminate(), { name: 'http server' });
+    return server;
+  }
+
+  /**
+   * Leaves an upgraded socket (ws, socket.io) to the app's own shutdown hook: the drain neither
+   * ends it nor hands it to `terminator.onUpgrade`; the deadline still destroys it.
+   */
+  trackSocket(socket: Socket): void {
+    this.#trackedSockets.add(checkSocket(socket, 'trackSocket'));
+    socket.once('close', () => this.#trackedSockets.delete(socket));
+  }
+
+  /** Gives a socket given to {@link GracefulExpress.trackSocket} back to the drain. */
+  untrackSocket(socket: Socket): void {
+    this.#trackedSockets.delete(checkSocket(socket, 'untrackSocket'));
+  }
+
+  #withTrackedSockets(options: TerminatorOptions): TerminatorOptions {
+    const onUpgrade = options.onUpgrade;
+    return {
+      ...options,
+      onUpgrade: (socket, request) => {
+        if (this.#trackedSockets.has(socket)) return;
+        if (onUpgrade === undefined) socket.end();
+        else onUpgrade(socket, request);
+      },
+    };
+  }
+
+  #contextOfCurrentRequest(error: unknown): ErrorContext | undefined {
+    const context = this.#storage.getStore();
+    if (context === undefined) return undefined;
+    const { request } = context;
+    const requestId = request.id ?? request.headers['x-request-id'];
+    return {
+      info: {
+        request: {
+          ...(request.method === undefined ? {} : { method: request.method }),
+          url: request.originalUrl ?? request.url ?? '',
+          ...(typeof requestId === 'string' ? { id: requestId } : {}),
+          ...(request.socket.remoteAddress === undefined
+            ? {}
+            : { remoteAddress: request.socket.remoteAddress }),
+          headers: request.headers,
+        },
+      },
+      afterReport: () => {
+        this.#answerCrashed(context, error);
+      },
+    };
+  }
+
+  /**
+   * The request whose callback threw gets its 500 from the app's own error handler, through the
+   * `next` of this middleware (the router continues at the error handlers) with the error that
+   * was thrown, and `Connection: close`. A response already under way cannot become a 500: its socket is
+   * destroyed, so the client sees a cut response rather than a complete-looking one.
+   */
+  #answerCrashed(context: RequestContext, error: unknown): void {
+    if (context.hasCrashed) return;
+    context.hasCrashed = true;
+    const { response, next } = context;
+    if (response.writableEnded) return;
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    response.setHeader('Connection', 'close');
+    next(
+      error instanceof Error ? error : new Error(`a non-Error was thrown: ${describeValue(error)}`),
+    );
+  }
+
+  #shuttingDownError(): ShuttingDownError {
+    return Object.assign(new Error('Service Unavailable: the server is shutting down'), {
+      status: 503 as const,
+      statusCode: 503 as const,
+      expose: true as const,
+      headers: { 'Retry-After': this.#retryAfter, Connection: 'close' as const },
+    });
+  }
+}
+
+function readOptions(options: unknown): GracefulExpressOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ExpressError(
+      'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS',
+      `GracefulExpress: options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new ExpressError(
+        'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS',
+        `GracefulExpress: unknown option "${key}"; expected one of ${[...KNOWN_OPTIONS].join(', ')}`,
+      );
+    }
+  }
+  const { graceful, terminator, retryAfter, inProcessTest } = given;
+  if (graceful !== undefined && !isGracefulShaped(graceful)) {
+    invalid('graceful', graceful, 'a Graceful of @lastcall/graceful (Graceful.start())');
+  }
+  if (terminator !== undefined && (terminator === null || typeof terminator !== 'object')) {
+    invalid('terminator', terminator, 'an object of terminator options');
+  }
+  if (inProcessTest !== undefined && typeof inProcessTest !== 'boolean') {
+    invalid('inProcessTest', inProcessTest, 'a boolean');
+  }
+  if (retryAfter !== undefined && !(Number.isInteger(retryAfter) && (retryAfter as number) >= 0)) {
+    throw new ExpressError(
+      'LASTCALL_ERR_EXPRESS_INVALID_RETRY_AFTER',
+      `GracefulExpress: option "retryAfter" must be a whole number of seconds >= 0, got ${describeValue(retryAfter)}`,
+    );
+  }
+  return given;
+}
+
+/** By shape, not `instanceof`: an app may end up with two copies of @lastcall/graceful. */
+function isGracefulShaped(value: unknown): value is Graceful {
+  const shape = value as Partial<Graceful> | null;
+  return (
+    typeof shape?.onShutdown === 'function' &&
+    typeof shape.addErrorContext === 'function' &&
+    typeof shape.isReady === 'boolean'
+  );
+}
+
+function invalid(name: string, value: unknown, expected: string): never {
+  throw new ExpressError(
+    'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS',
+    `GracefulExpress: option "${name}" must be ${expected}, got ${describeValue(value)}`,
+  );
+}
+
+function checkSocket(socket: unknown, where: string): Socket {
+  const shape = socket as Partial<Socket> | null;
+  if (typeof shape?.end !== 'function' || typeof shape.once !== 'function') {
+    throw new ExpressError(
+      'LASTCALL_ERR_EXPRESS_INVALID_SOCKET',
+      `${where}: expected a socket (net.Socket or tls.TLSSocket), got ${describeValue(socket)}`,
+    );
+  }
+  return socket as Socket;
+}

@@ -1,0 +1,166 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import express5 from 'express5';
+import request from 'supertest';
+import { Graceful } from '@lastcall/graceful';
+import { ExpressError, GracefulExpress, isInProcessTest } from '../src';
+import type { GracefulExpressOptions } from '../src';
+
+const made: Graceful[] = [];
+
+/** A Graceful that cannot touch the process. */
+function quietGraceful(shutdownDelay = 0): Graceful {
+  const graceful = new Graceful({
+    shutdownDelay,
+    signals: [],
+    handleErrors: false,
+    reporter: () => undefined,
+    exit: () => undefined,
+  });
+  made.push(graceful);
+  return graceful;
+}
+
+afterEach(() => {
+  for (const graceful of made.splice(0)) graceful.uninstall();
+});
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ExpressError) return `${error.code}: ${error.message}`;
+    throw error;
+  }
+  return undefined;
+}
+
+describe('new GracefulExpress() options', () => {
+  it.each([
+    [
+      42,
+      'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS: GracefulExpress: options must be an object, got the number 42',
+    ],
+    [
+      { retryafter: 5 },
+      'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS: GracefulExpress: unknown option "retryafter"; expected one of graceful, terminator, retryAfter, inProcessTest',
+    ],
+    [
+      { retryAfter: -1 },
+      'LASTCALL_ERR_EXPRESS_INVALID_RETRY_AFTER: GracefulExpress: option "retryAfter" must be a whole number of seconds >= 0, got the number -1',
+    ],
+    [{ retryAfter: 1.5 }, 'LASTCALL_ERR_EXPRESS_INVALID_RETRY_AFTER'],
+    [{ retryAfter: '5' }, 'LASTCALL_ERR_EXPRESS_INVALID_RETRY_AFTER'],
+    [
+      { graceful: {} },
+      'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS: GracefulExpress: option "graceful" must be a Graceful of @lastcall/graceful (Graceful.start()), got an object',
+    ],
+    [
+      { terminator: 'fast' },
+      'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS: GracefulExpress: option "terminator" must be an object of terminator options',
+    ],
+    [
+      { inProcessTest: 'yes' },
+      'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS: GracefulExpress: option "inProcessTest" must be a boolean',
+    ],
+  ])('rejects %p with a coded message', (options, expected) => {
+    expect(codeOf(() => new GracefulExpress(options as GracefulExpressOptions))).toContain(
+      expected,
+    );
+  });
+
+  it('rejects listen() without an app and attach() without a server', () => {
+    const ge = new GracefulExpress({ graceful: quietGraceful() });
+    expect(codeOf(() => ge.listen(undefined as never, 0))).toBe(
+      'LASTCALL_ERR_EXPRESS_INVALID_APP: listen: expected an Express app (a function (req, res)) as the first argument, got undefined',
+    );
+    expect(codeOf(() => ge.attach({} as never))).toBe(
+      'LASTCALL_ERR_EXPRESS_INVALID_SERVER: attach: expected an http or https server, got an object',
+    );
+    expect(codeOf(() => ge.trackSocket(42 as never))).toBe(
+      'LASTCALL_ERR_EXPRESS_INVALID_SOCKET: trackSocket: expected a socket (net.Socket or tls.TLSSocket), got the number 42',
+    );
+  });
+});
+
+describe('inProcessTest', () => {
+  it('is detected under jest, from its globals', () => {
+    expect(isInProcessTest()).toBe(true);
+  });
+
+  it('leaves errors to the test runner: no error context is added to graceful', () => {
+    const graceful = quietGraceful();
+    const added = jest.spyOn(graceful, 'addErrorContext');
+    new GracefulExpress({ graceful });
+    expect(added).not.toHaveBeenCalled();
+    new GracefulExpress({ graceful, inProcessTest: false });
+    expect(added).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe.each([
+  ['express 4', express],
+  ['express 5', express5],
+])('in-process with supertest on %s', (_name, createApp) => {
+  function appWith(ge: GracefulExpress): express.Express {
+    const app = createApp();
+    app.use(ge.middleware);
+    app.get('/ready', ge.readiness);
+    app.get('/live', ge.liveness);
+    app.get('/ok', (_request, response) => {
+      response.send('ok');
+    });
+    app.use(
+      (
+        error: Error & { status?: number; headers?: Record<string, string> },
+        _request: express.Request,
+        response: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        if (error.headers) response.set(error.headers);
+        response.status(error.status ?? 500).send(error.message);
+      },
+    );
+    return app;
+  }
+
+  it('serves, with readiness 200 while running and 503 with Retry-After once shutting down', async () => {
+    const graceful = quietGraceful(400);
+    const ge = new GracefulExpress({ graceful, retryAfter: 3 });
+    const app = appWith(ge);
+    await request(app).get('/ok').expect(200, 'ok');
+    await request(app).get('/ready').expect(200, 'ready\n');
+    await request(app).get('/live').expect(200, 'alive\n');
+    graceful.onShutdown(async () => {
+      // Closing: the middleware now sheds with the app's own error handler.
+      const shed = await request(app).get('/ok');
+      expect(shed.status).toBe(503);
+      expect(shed.headers['retry-after']).toBe('3');
+      expect(shed.headers['connection']).toBe('close');
+      expect(shed.text).toBe('Service Unavailable: the server is shutting down');
+    });
+    const finished = graceful.shutdown();
+    // Draining: still served, with Connection: close; readiness already 503.
+    const draining = await request(app).get('/ok');
+    expect(draining.status).toBe(200);
+    expect(draining.headers['connection']).toBe('close');
+    const ready = await request(app).get('/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.headers['retry-after']).toBe('3');
+    await finished;
+  });
+
+  it('attach() registers the terminator as a hook: the shutdown closes the server', async () => {
+    const graceful = quietGraceful();
+    const ge = new GracefulExpress({ graceful });
+    const server = ge.attach(http.createServer(appWith(ge)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await request(`http://127.0.0.1:${String(port)}`)
+      .get('/ok')
+      .expect(200);
+    await graceful.shutdown();
+    expect(server.listening).toBe(false);
+  });
+});
