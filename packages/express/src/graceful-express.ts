@@ -130,6 +130,15 @@ export class GracefulExpress {
       );
     }
     const terminator = createTerminator(server, this.#terminatorOptions);
+    // From the first moment of shutdown every response says Connection: close, so keep-alive
+    // clients have moved to other instances by the time the server closes.
+    if (this.#graceful.state === 'running') {
+      this.#graceful.once('draining', () => {
+        terminator.stopKeepAlive();
+      });
+    } else {
+      terminator.stopKeepAlive();
+    }
     this.#graceful.onShutdown(() => terminator.terminate(), { name: 'http server' });
     return server;
   }

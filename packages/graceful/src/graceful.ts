@@ -326,6 +326,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     this.#exitCode = exitCode;
     this.#state = 'draining';
     tellParent({ lastcall: 1, type: 'draining', reason: describeReason(reason) });
+    this.#emitSafely('draining', reason);
     this.#finished = this.#run(reason);
     return this.#finished;
   }
@@ -429,6 +430,12 @@ export function describeReason(reason: ShutdownReason): Record<string, unknown> 
 
 /** Waits `ms` (a step of the shutdown, so the timer keeps the process alive), or until `signal` aborts. */
 function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms === 0) {
+    // Not setTimeout(0): after a crash report that blocked the loop, a timer can run before the
+    // poll phase reads the requests that arrived meanwhile; setImmediate runs after it, so they
+    // are still served (with Connection: close) instead of shed.
+    return untilAborted(new Promise((resolve) => setImmediate(resolve)), signal);
+  }
   let timer: NodeJS.Timeout | undefined;
   const elapsed = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
   return untilAborted(elapsed, signal).finally(() => {

@@ -60,6 +60,8 @@ export interface CheckOptions {
 
 /** The events of a {@link Graceful} and their arguments. */
 export interface GracefulEvents {
+  /** The first moment of shutdown: readiness just turned false, the delay starts. */
+  draining: [reason: ShutdownReason];
   /** Readiness is false and the delay is over: the hooks are about to run. */
   shutdown: [reason: ShutdownReason];
   /** Every hook and check is done. */

@@ -1074,3 +1074,15 @@ describe('addErrorContext()', () => {
     );
   });
 });
+
+describe("the 'draining' event", () => {
+  it('fires at the first moment of shutdown, with the reason, before the delay and the shutdown event', async () => {
+    const { graceful, steps } = create({ shutdownDelay: 50 });
+    graceful.on('draining', (reason) => steps.push(`draining ${reason.kind} ${graceful.state}`));
+    graceful.on('shutdown', () => steps.push('shutdown'));
+    const finished = graceful.shutdown();
+    expect(steps).toEqual(['draining manual draining']);
+    await within(finished, PROMPTLY, 'the shutdown');
+    expect(steps).toEqual(['draining manual draining', 'shutdown', 'exit 0']);
+  });
+});

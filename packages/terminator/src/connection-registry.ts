@@ -52,6 +52,7 @@ export class ConnectionRegistry {
   readonly #handshaking = new Set<net.Socket>();
   readonly #sessions: Http2Sessions;
   readonly #drains = new Set<DrainObserver>();
+  #isKeepAliveStopped = false;
   readonly #detachers: (() => void)[] = [];
   readonly #onSocketClose: (this: net.Socket) => void;
   readonly #onHandshakeSocketClose: (this: net.Socket) => void;
@@ -127,6 +128,20 @@ export class ConnectionRegistry {
     for (const detach of this.#detachers.splice(0)) detach();
     clearTimeout(this.#destroyTimer);
     clearTimeout(this.#sweepTimer);
+  }
+
+  /**
+   * From now on every response says `Connection: close`, including those in flight whose
+   * headers are not out yet; the listener stays open and nothing is closed. Idempotent.
+   */
+  stopKeepAlive(): void {
+    if (this.#isKeepAliveStopped) return;
+    this.#isKeepAliveStopped = true;
+    for (const connection of this.#connections.values()) {
+      if (connection.lastResponse !== undefined) {
+        this.#askToClose(connection, connection.lastResponse);
+      }
+    }
   }
 
   /** Starts draining on behalf of `observer`; the first drain asks every connection to close. */
@@ -266,7 +281,7 @@ export class ConnectionRegistry {
     connection.inFlight += 1;
     connection.lastResponse = response;
     response.on('close', this.#onResponseClose);
-    if (this.#drains.size > 0) this.#askToClose(connection, response);
+    if (this.#drains.size > 0 || this.#isKeepAliveStopped) this.#askToClose(connection, response);
   };
 
   #responseClosed(response: ServerResponse): void {

@@ -77,6 +77,10 @@ class ServerTerminator implements Terminator, DrainObserver {
     return this.#registry.stats();
   }
 
+  stopKeepAlive(): void {
+    this.#registry.stopKeepAlive();
+  }
+
   terminate(options?: TerminateOptions): Promise<TerminationReport> {
     const resolved = resolveOptions('terminator.terminate(options)', options, this.#options);
     if (this.#promise !== undefined) {

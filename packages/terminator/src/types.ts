@@ -95,6 +95,13 @@ export interface Terminator {
   /** Counts of the connections tracked right now. */
   stats(): TerminatorStats;
   /**
+   * Says `Connection: close` on every HTTP/1 response from now on, and on those in flight whose
+   * headers are not out yet, while the server keeps accepting: for the time a load balancer
+   * needs to stop routing here, so that keep-alive clients move on before the drain starts.
+   * Idempotent; `terminate()` does it too.
+   */
+  stopKeepAlive(): void;
+  /**
    * Stops accepting, lets every request already received finish, closes each connection as
    * it goes idle, and forces the rest at the deadline. Idempotent: every call returns the
    * promise of the first. Never rejects because the server was not listening.
