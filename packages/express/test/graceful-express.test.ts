@@ -4,15 +4,29 @@ import express from 'express';
 import express5 from 'express5';
 import request from 'supertest';
 import { Graceful } from '@lastcall/graceful';
+import type { Logger } from '@lastcall/log-shim';
 import { ExpressError, GracefulExpress, isInProcessTest } from '../src';
 import type { GracefulExpressOptions } from '../src';
 
 const made: Graceful[] = [];
 
+const silent = (): void => undefined;
+/** A logger that keeps the test output clean. */
+const silentLogger: Logger = {
+  trace: silent,
+  debug: silent,
+  info: silent,
+  warn: silent,
+  error: silent,
+  fatal: silent,
+  child: () => silentLogger,
+};
+
 /** A Graceful that cannot touch the process. */
 function quietGraceful(shutdownDelay = 0): Graceful {
   const graceful = new Graceful({
     shutdownDelay,
+    logger: silentLogger,
     signals: [],
     handleErrors: false,
     reporter: () => undefined,
