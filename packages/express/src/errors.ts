@@ -1,3 +1,5 @@
+import { CodedError } from '@lastcall/log-shim';
+
 /** Every code an {@link ExpressError} can carry. Each one is documented in docs/errors.md. */
 export type ExpressErrorCode =
   | 'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS'
@@ -10,13 +12,4 @@ export type ExpressErrorCode =
  * The one error class of `@lastcall/express`. Branch on {@link ExpressError.code}, never on the
  * message: codes are stable, messages may improve.
  */
-export class ExpressError extends Error {
-  /** A stable `LASTCALL_ERR_EXPRESS_*` string. */
-  readonly code: ExpressErrorCode;
-
-  constructor(code: ExpressErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ExpressError';
-    this.code = code;
-  }
-}
+export class ExpressError extends CodedError<ExpressErrorCode> {}

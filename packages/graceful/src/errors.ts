@@ -1,3 +1,5 @@
+import { CodedError } from '@lastcall/log-shim';
+
 /** Every code a {@link GracefulError} can carry. Each one is documented in docs/errors.md. */
 export type GracefulErrorCode =
   | 'LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS'
@@ -14,16 +16,7 @@ export type GracefulErrorCode =
   | 'LASTCALL_ERR_GRACEFUL_FORCED';
 
 /**
- * The one error class of `@lastcall/graceful`. Branch on {@link GracefulError.code}, never on
- * the message: codes are stable, messages may improve.
+ * The one error class of `@lastcall/graceful`. Branch on {@link GracefulError.code}, never on the
+ * message: codes are stable, messages may improve.
  */
-export class GracefulError extends Error {
-  /** A stable `LASTCALL_ERR_GRACEFUL_*` string. */
-  readonly code: GracefulErrorCode;
-
-  constructor(code: GracefulErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'GracefulError';
-    this.code = code;
-  }
-}
+export class GracefulError extends CodedError<GracefulErrorCode> {}

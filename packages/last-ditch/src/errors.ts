@@ -1,3 +1,5 @@
+import { CodedError } from '@lastcall/log-shim';
+
 /** Every code a {@link LastDitchError} can carry. Each one is documented in docs/errors.md. */
 export type LastDitchErrorCode =
   | 'LASTCALL_ERR_LAST_DITCH_INVALID_OPTIONS'
@@ -7,16 +9,7 @@ export type LastDitchErrorCode =
   | 'LASTCALL_ERR_LAST_DITCH_STATSD_MISSING';
 
 /**
- * The one error class of `@lastcall/last-ditch`. Branch on {@link LastDitchError.code}, never on
- * the message: codes are stable, messages may improve.
+ * The one error class of `@lastcall/last-ditch`. Branch on {@link LastDitchError.code}, never on the
+ * message: codes are stable, messages may improve.
  */
-export class LastDitchError extends Error {
-  /** A stable `LASTCALL_ERR_LAST_DITCH_*` string. */
-  readonly code: LastDitchErrorCode;
-
-  constructor(code: LastDitchErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LastDitchError';
-    this.code = code;
-  }
-}
+export class LastDitchError extends CodedError<LastDitchErrorCode> {}

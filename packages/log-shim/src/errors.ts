@@ -1,3 +1,5 @@
+import { CodedError } from './coded-error';
+
 /** Every code a {@link LogShimError} can carry. Each one is documented in docs/errors.md. */
 export type LogShimErrorCode =
   | 'LASTCALL_ERR_LOG_SHIM_INVALID_LOGGER'
@@ -14,13 +16,4 @@ export type LogShimErrorCode =
  * The one error class of `@lastcall/log-shim`. Branch on {@link LogShimError.code}, never on the
  * message: codes are stable, messages may improve.
  */
-export class LogShimError extends Error {
-  /** A stable `LASTCALL_ERR_LOG_SHIM_*` string. */
-  readonly code: LogShimErrorCode;
-
-  constructor(code: LogShimErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LogShimError';
-    this.code = code;
-  }
-}
+export class LogShimError extends CodedError<LogShimErrorCode> {}

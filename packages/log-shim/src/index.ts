@@ -6,6 +6,7 @@ export type { SerializedError, SerializeErrorOptions } from './serialize-error';
 export { detectLoggerKind } from './adapters';
 export { describeValue } from './describe-value';
 export type { LoggerKind } from './adapters';
+export { CodedError } from './coded-error';
 export { LogShimError } from './errors';
 export type { LogShimErrorCode } from './errors';
 export { LOG_LEVELS } from './types';
