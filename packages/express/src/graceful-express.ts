@@ -85,6 +85,33 @@ export class GracefulExpress {
     this.#storage.run({ request, response, next, hasCrashed: false }, next);
   };
 
+  /**
+   * Opt-in: install it after the routes and before your own error handler. Express catches a
+   * throw in a handler and, in Express 5, an async handler's rejection, and passes the error to
+   * `next`: nothing else would know it happened. An error without an HTTP status (`status` or
+   * `statusCode` from 400 to 599, as http-errors sets) is taken as a crash of this request: it
+   * is reported with the request, the response gets `Connection: close`, the process shuts down
+   * gracefully (exit 1), and the error goes on to your error handler for its 500. An error with
+   * a status was sent on purpose and goes on untouched.
+   */
+  readonly errorHandler = (
+    error: unknown,
+    request: Request,
+    response: Response,
+    next: NextFunction,
+  ): void => {
+    // A crash the middleware's context already answered comes through here on its way to the
+    // app's handler: it was reported once.
+    const isAnswered = this.#storage.getStore()?.hasCrashed === true;
+    if (this.#isInProcessTest || isAnswered || hasHttpStatus(error)) {
+      next(error);
+      return;
+    }
+    if (!response.headersSent) response.setHeader('Connection', 'close');
+    void this.#graceful.shutdown(error, { origin: 'request', request: describeRequest(request) });
+    next(error);
+  };
+
   /** Readiness probe: 200 while running, 503 from the first moment of shutdown. */
   readonly readiness = (_request: Request, response: Response): void => {
     const isReady = this.#graceful.isReady;
@@ -172,20 +199,8 @@ export class GracefulExpress {
   #contextOfCurrentRequest(error: unknown): ErrorContext | undefined {
     const context = this.#storage.getStore();
     if (context === undefined) return undefined;
-    const { request } = context;
-    const requestId = request.id ?? request.headers['x-request-id'];
     return {
-      info: {
-        request: {
-          ...(request.method === undefined ? {} : { method: request.method }),
-          url: request.originalUrl ?? request.url ?? '',
-          ...(typeof requestId === 'string' ? { id: requestId } : {}),
-          ...(request.socket.remoteAddress === undefined
-            ? {}
-            : { remoteAddress: request.socket.remoteAddress }),
-          headers: request.headers,
-        },
-      },
+      info: { request: describeRequest(context.request) },
       afterReport: () => {
         this.#answerCrashed(context, error);
       },
@@ -221,6 +236,27 @@ export class GracefulExpress {
       headers: { 'Retry-After': this.#retryAfter, Connection: 'close' as const },
     });
   }
+}
+
+/** What the crash report keeps of a request; last-ditch redacts the query and the headers. */
+function describeRequest(request: Request): Record<string, unknown> {
+  const requestId = request.id ?? request.headers['x-request-id'];
+  return {
+    ...(request.method === undefined ? {} : { method: request.method }),
+    url: request.originalUrl ?? request.url ?? '',
+    ...(typeof requestId === 'string' ? { id: requestId } : {}),
+    ...(request.socket.remoteAddress === undefined
+      ? {}
+      : { remoteAddress: request.socket.remoteAddress }),
+    headers: request.headers,
+  };
+}
+
+/** An error that carries an HTTP status (http-errors, `{ status: 404 }`): sent on purpose. */
+function hasHttpStatus(error: unknown): boolean {
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
+  const code = status ?? statusCode;
+  return Number.isInteger(code) && (code as number) >= 400 && (code as number) <= 599;
 }
 
 function readOptions(options: unknown): GracefulExpressOptions {

@@ -228,6 +228,54 @@ describe.each(['express', 'express5'])('%s', (expressModule) => {
   });
 });
 
+describe.each(['express', 'express5'])('%s with ge.errorHandler', (expressModule) => {
+  it.each([
+    ['/throw/sync', 'thrown in a handler'],
+    ['/crash/async', 'crash in an async handler'],
+  ])(
+    'an error Express caught from %s gets one 500 with Connection: close, a report with the request and a graceful exit 1',
+    async (crashPath, message) => {
+      const { app, port, crashLog } = await startExpressApp(expressModule, { errorHandler: true });
+      const busy = await RawClient.connect(port);
+      busy.send('/slow?ms=600');
+      const client = await RawClient.connect(port);
+      client.send(crashPath);
+      const [crashed] = await client.responsesUntil(1);
+      expect(crashed).toMatchObject({ status: 500, headers: { connection: 'close' } });
+      const [slow] = await busy.responsesUntil(1);
+      expect(slow).toMatchObject({
+        status: 200,
+        body: 'slow done',
+        headers: { connection: 'close' },
+      });
+      expect(await app.exited()).toEqual({ code: 1, signal: null });
+      const entries = readCrashLog(crashLog);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({
+        origin:
+          crashPath === '/crash/async' && expressModule === 'express'
+            ? 'unhandledRejection'
+            : 'request',
+        error: { message },
+        request: { method: 'GET', url: crashPath },
+      });
+    },
+  );
+
+  it('leaves an error with an HTTP status to the app: a 404, no report, no shutdown', async () => {
+    const { app, port, crashLog } = await startExpressApp(expressModule, { errorHandler: true });
+    const client = await RawClient.connect(port);
+    client.send('/http-error');
+    client.send('/ok');
+    const [notFound, ok] = await client.responsesUntil(2);
+    expect(notFound).toMatchObject({ status: 404, headers: { connection: 'keep-alive' } });
+    expect(ok).toMatchObject({ status: 200, body: 'ok' });
+    app.child.kill('SIGTERM');
+    expect(await app.exited()).toEqual({ code: 0, signal: null });
+    expect(() => readCrashLog(crashLog)).toThrow(/ENOENT/);
+  });
+});
+
 describe('express (4)', () => {
   it('an unhandled rejection in an async handler gets one 500 and a graceful exit 1', async () => {
     const { app, port, crashLog } = await startExpressApp('express');
