@@ -26,7 +26,13 @@ interface RequestContext {
   hasCrashed: boolean;
 }
 
-const KNOWN_OPTIONS = new Set(['graceful', 'terminator', 'retryAfter', 'inProcessTest']);
+const KNOWN_OPTIONS = new Set([
+  'graceful',
+  'terminator',
+  'retryAfter',
+  'inProcessTest',
+  'shedWhileClosing',
+]);
 
 /** Default of {@link GracefulExpressOptions.retryAfter}, in seconds. */
 export const DEFAULT_RETRY_AFTER = 5;
@@ -45,6 +51,7 @@ export class GracefulExpress {
   readonly #terminatorOptions: TerminatorOptions;
   readonly #retryAfter: string;
   readonly #isInProcessTest: boolean;
+  readonly #isShedding: boolean;
   readonly #trackedSockets = new Set<Duplex>();
 
   /** Throws an `ExpressError` for a bad option. */
@@ -52,6 +59,7 @@ export class GracefulExpress {
     const given = readOptions(options);
     this.#retryAfter = String(given.retryAfter ?? DEFAULT_RETRY_AFTER);
     this.#isInProcessTest = given.inProcessTest ?? isInProcessTest();
+    this.#isShedding = given.shedWhileClosing ?? false;
     this.#terminatorOptions = this.#withTrackedSockets(given.terminator ?? {});
     this.#graceful = given.graceful ?? Graceful.start();
     if (!this.#isInProcessTest) {
@@ -65,15 +73,17 @@ export class GracefulExpress {
   }
 
   /**
-   * Install it first, before the routes. Opens the request's context; while the process drains
-   * (readiness false, during `shutdownDelay`) answers as usual with `Connection: close`; once the
-   * server closes, answers with a 503 through `next(error)`, so the app's error handler renders it.
+   * Install it first, before the routes. Opens the request's context. From the first moment of
+   * shutdown every response says `Connection: close`; a request that slips in on an old
+   * keep-alive socket while the server closes is still served (it was sent before its client
+   * could know), or with `shedWhileClosing` answered with a 503 through `next(error)`, so the
+   * app's error handler renders it.
    */
   readonly middleware = (request: Request, response: Response, next: NextFunction): void => {
     const state = this.#graceful.state;
     if (state !== 'running') {
       if (!response.headersSent) response.setHeader('Connection', 'close');
-      if (state !== 'draining') {
+      if (this.#isShedding && state !== 'draining') {
         next(this.#shuttingDownError());
         return;
       }
@@ -276,7 +286,10 @@ function readOptions(options: unknown): GracefulExpressOptions {
       );
     }
   }
-  const { graceful, terminator, retryAfter, inProcessTest } = given;
+  const { graceful, terminator, retryAfter, inProcessTest, shedWhileClosing } = given;
+  if (shedWhileClosing !== undefined && typeof shedWhileClosing !== 'boolean') {
+    invalid('shedWhileClosing', shedWhileClosing, 'a boolean');
+  }
   if (graceful !== undefined && !isGracefulShaped(graceful)) {
     invalid('graceful', graceful, 'a Graceful of @lastcall/graceful (Graceful.start())');
   }

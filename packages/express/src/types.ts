@@ -29,6 +29,11 @@ export interface GracefulExpressOptions {
    * and vitest.
    */
   readonly inProcessTest?: boolean;
+  /**
+   * Once the server closes, answer a request that slips in on an old keep-alive socket with 503 +
+   * `Retry-After` + `Connection: close` instead of serving it; default false.
+   */
+  readonly shedWhileClosing?: boolean;
 }
 
 /** The error a request gets while the process shuts down: Express's handlers render it as a 503. */

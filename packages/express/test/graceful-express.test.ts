@@ -139,31 +139,41 @@ describe.each([
     return app;
   }
 
-  it('serves, with readiness 200 while running and 503 with Retry-After once shutting down', async () => {
-    const graceful = quietGraceful(400);
-    const ge = new GracefulExpress({ graceful, retryAfter: 3 });
-    const app = appWith(ge);
-    await request(app).get('/ok').expect(200, 'ok');
-    await request(app).get('/ready').expect(200, 'ready\n');
-    await request(app).get('/live').expect(200, 'alive\n');
-    graceful.onShutdown(async () => {
-      // Closing: the middleware now sheds with the app's own error handler.
-      const shed = await request(app).get('/ok');
-      expect(shed.status).toBe(503);
-      expect(shed.headers['retry-after']).toBe('3');
-      expect(shed.headers['connection']).toBe('close');
-      expect(shed.text).toBe('Service Unavailable: the server is shutting down');
-    });
-    const finished = graceful.shutdown();
-    // Draining: still served, with Connection: close; readiness already 503.
-    const draining = await request(app).get('/ok');
-    expect(draining.status).toBe(200);
-    expect(draining.headers['connection']).toBe('close');
-    const ready = await request(app).get('/ready');
-    expect(ready.status).toBe(503);
-    expect(ready.headers['retry-after']).toBe('3');
-    await finished;
-  });
+  it.each([
+    [false, { status: 200, retryAfter: undefined, text: 'ok' }],
+    [
+      true,
+      { status: 503, retryAfter: '3', text: 'Service Unavailable: the server is shutting down' },
+    ],
+  ])(
+    'serves, with readiness 200 while running and 503 once shutting down (shedWhileClosing: %p)',
+    async (shedWhileClosing, whileClosing) => {
+      const graceful = quietGraceful(400);
+      const ge = new GracefulExpress({ graceful, retryAfter: 3, shedWhileClosing });
+      const app = appWith(ge);
+      await request(app).get('/ok').expect(200, 'ok');
+      await request(app).get('/ready').expect(200, 'ready\n');
+      await request(app).get('/live').expect(200, 'alive\n');
+      // Closing: asked from a hook; asserted after the shutdown, as a hook's failure is only logged.
+      let closing: request.Response | undefined;
+      graceful.onShutdown(async () => {
+        closing = await request(app).get('/ok');
+      });
+      const finished = graceful.shutdown();
+      // Draining: still served, with Connection: close; readiness already 503.
+      const draining = await request(app).get('/ok');
+      expect(draining.status).toBe(200);
+      expect(draining.headers['connection']).toBe('close');
+      const ready = await request(app).get('/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.headers['retry-after']).toBe('3');
+      await finished;
+      expect(closing?.status).toBe(whileClosing.status);
+      expect(closing?.headers['retry-after']).toBe(whileClosing.retryAfter);
+      expect(closing?.headers['connection']).toBe('close');
+      expect(closing?.text).toBe(whileClosing.text);
+    },
+  );
 
   it('attach() registers the terminator as a hook: the shutdown closes the server', async () => {
     const graceful = quietGraceful();
