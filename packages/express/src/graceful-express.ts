@@ -9,6 +9,8 @@ import { createTerminator } from '@lastcall/terminator';
 import type { TerminatorOptions } from '@lastcall/terminator';
 import { ExpressError } from './errors';
 import { isInProcessTest } from './in-process-test';
+import { DEFAULT_RETRY_AFTER, readOptions } from './options';
+import { describeRequest, hasHttpStatus } from './request-info';
 import type {
   GracefulExpressOptions,
   NextFunction,
@@ -25,17 +27,6 @@ interface RequestContext {
   readonly next: NextFunction;
   hasCrashed: boolean;
 }
-
-const KNOWN_OPTIONS = new Set([
-  'graceful',
-  'terminator',
-  'retryAfter',
-  'inProcessTest',
-  'shedWhileClosing',
-]);
-
-/** Default of {@link GracefulExpressOptions.retryAfter}, in seconds. */
-export const DEFAULT_RETRY_AFTER = 5;
 
 /**
  * Express, gracefully. Its {@link GracefulExpress.middleware} gives each request an
@@ -246,83 +237,6 @@ export class GracefulExpress {
       headers: { 'Retry-After': this.#retryAfter, Connection: 'close' as const },
     });
   }
-}
-
-/** What the crash report keeps of a request; last-ditch redacts the query and the headers. */
-function describeRequest(request: Request): Record<string, unknown> {
-  const requestId = request.id ?? request.headers['x-request-id'];
-  return {
-    ...(request.method === undefined ? {} : { method: request.method }),
-    url: request.originalUrl ?? request.url ?? '',
-    ...(typeof requestId === 'string' ? { id: requestId } : {}),
-    ...(request.socket.remoteAddress === undefined
-      ? {}
-      : { remoteAddress: request.socket.remoteAddress }),
-    headers: request.headers,
-  };
-}
-
-/** An error that carries an HTTP status (http-errors, `{ status: 404 }`): sent on purpose. */
-function hasHttpStatus(error: unknown): boolean {
-  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
-  const code = status ?? statusCode;
-  return Number.isInteger(code) && (code as number) >= 400 && (code as number) <= 599;
-}
-
-function readOptions(options: unknown): GracefulExpressOptions {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ExpressError(
-      'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS',
-      `GracefulExpress: options must be an object, got ${describeValue(options)}`,
-    );
-  }
-  const given = options as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new ExpressError(
-        'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS',
-        `GracefulExpress: unknown option "${key}"; expected one of ${[...KNOWN_OPTIONS].join(', ')}`,
-      );
-    }
-  }
-  const { graceful, terminator, retryAfter, inProcessTest, shedWhileClosing } = given;
-  if (shedWhileClosing !== undefined && typeof shedWhileClosing !== 'boolean') {
-    invalid('shedWhileClosing', shedWhileClosing, 'a boolean');
-  }
-  if (graceful !== undefined && !isGracefulShaped(graceful)) {
-    invalid('graceful', graceful, 'a Graceful of @lastcall/graceful (Graceful.start())');
-  }
-  if (terminator !== undefined && (terminator === null || typeof terminator !== 'object')) {
-    invalid('terminator', terminator, 'an object of terminator options');
-  }
-  if (inProcessTest !== undefined && typeof inProcessTest !== 'boolean') {
-    invalid('inProcessTest', inProcessTest, 'a boolean');
-  }
-  if (retryAfter !== undefined && !(Number.isInteger(retryAfter) && (retryAfter as number) >= 0)) {
-    throw new ExpressError(
-      'LASTCALL_ERR_EXPRESS_INVALID_RETRY_AFTER',
-      `GracefulExpress: option "retryAfter" must be a whole number of seconds >= 0, got ${describeValue(retryAfter)}`,
-    );
-  }
-  return given;
-}
-
-/** By shape, not `instanceof`: an app may end up with two copies of @lastcall/graceful. */
-function isGracefulShaped(value: unknown): value is Graceful {
-  const shape = value as Partial<Graceful> | null;
-  return (
-    typeof shape?.onShutdown === 'function' &&
-    typeof shape.addErrorContext === 'function' &&
-    typeof shape.isReady === 'boolean'
-  );
-}
-
-function invalid(name: string, value: unknown, expected: string): never {
-  throw new ExpressError(
-    'LASTCALL_ERR_EXPRESS_INVALID_OPTIONS',
-    `GracefulExpress: option "${name}" must be ${expected}, got ${describeValue(value)}`,
-  );
 }
 
 function checkSocket(socket: unknown, where: string): Socket {

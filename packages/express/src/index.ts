@@ -1,4 +1,5 @@
-export { GracefulExpress, DEFAULT_RETRY_AFTER } from './graceful-express';
+export { GracefulExpress } from './graceful-express';
+export { DEFAULT_RETRY_AFTER } from './options';
 export { ExpressError } from './errors';
 export type { ExpressErrorCode } from './errors';
 export { isInProcessTest } from './in-process-test';

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import * as os from 'node:os';
 import { describeValue } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
+import { delay, untilAborted } from './abortable-wait';
 import { GracefulError } from './errors';
 import { ExitChecks } from './exit-checks';
 import { runHooks } from './hooks';
@@ -9,6 +10,7 @@ import type { RegisteredHook } from './hooks';
 import { resolveOptions } from './options';
 import type { ResolvedOptions } from './options';
 import { roleOf, tellParent, watchParent } from './process-role';
+import { describeReason, exitCodeOf } from './shutdown-reason';
 import type {
   CheckOptions,
   ErrorContext,
@@ -407,50 +409,3 @@ export class Graceful extends EventEmitter<GracefulEvents> {
 
 /** The deadline, in ms, of a cluster worker's shutdown after its IPC channel to the primary closed. */
 export const DISCONNECT_TIMEOUT = 1000;
-
-/** 1, or the error's own `exitCode` when it is an integer from 1 to 255. */
-function exitCodeOf(error: unknown): number {
-  const code = (error as { exitCode?: unknown } | null)?.exitCode;
-  return Number.isInteger(code) && (code as number) >= 1 && (code as number) <= 255
-    ? (code as number)
-    : 1;
-}
-
-/** The reason as plain data: for the log and the message to the master. */
-export function describeReason(reason: ShutdownReason): Record<string, unknown> {
-  if (reason.kind === 'signal') return { kind: 'signal', signal: reason.signal };
-  if (reason.kind === 'error') {
-    // The name only: a message can carry a secret, and this goes to logs and to the master.
-    const error = reason.error;
-    const name = error instanceof Error ? error.name : `a thrown ${typeof error}`;
-    return { kind: 'error', origin: reason.origin, error: name };
-  }
-  return { kind: reason.kind };
-}
-
-/** Waits `ms` (a step of the shutdown, so the timer keeps the process alive), or until `signal` aborts. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms === 0) {
-    // Not setTimeout(0): after a crash report that blocked the loop, a timer can run before the
-    // poll phase reads the requests that arrived meanwhile; setImmediate runs after it, so they
-    // are still served (with Connection: close) instead of shed.
-    return untilAborted(new Promise((resolve) => setImmediate(resolve)), signal);
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
-  return untilAborted(elapsed, signal).finally(() => {
-    clearTimeout(timer);
-  });
-}
-
-function untilAborted(promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void promise.then(done, done);
-  });
-}

@@ -1,4 +1,5 @@
-export { DISCONNECT_TIMEOUT, Graceful, describeReason } from './graceful';
+export { DISCONNECT_TIMEOUT, Graceful } from './graceful';
+export { describeReason } from './shutdown-reason';
 export { GracefulError } from './errors';
 export type { GracefulErrorCode } from './errors';
 export { DEFAULT_SIGNALS, DEFAULT_TIMEOUT } from './options';
