@@ -158,13 +158,7 @@ function pinoWriter(parent: Shape, bindings: LogFields): LogWriter {
     const hostLevel = hostLevels[level];
     if (hostLevel === undefined) return;
     const { message, fields } = normalizeArgs(first, second);
-    if (child === undefined) {
-      (parent[hostLevel] as Method).call(parent, mergeFields(bindings, fields), message);
-    } else if (fields === NO_FIELDS) {
-      (child[hostLevel] as Method).call(child, message);
-    } else {
-      (child[hostLevel] as Method).call(child, fields, message);
-    }
+    callFieldsFirst(child, parent, hostLevel, bindings, fields, message);
   };
 }
 
@@ -185,12 +179,29 @@ function bunyanWriter(parent: Shape, bindings: LogFields): LogWriter {
     }
     if (typeof currentLevel === 'number' && currentLevel > BUNYAN_LEVELS[level]) return;
     const { message, fields } = normalizeArgs(first, second);
-    const target = child ?? parent;
-    const method = target[level] as Method;
-    if (child === undefined) method.call(target, mergeFields(renamed, renameName(fields)), message);
-    else if (fields === NO_FIELDS) method.call(target, message);
-    else method.call(target, renameName(fields), message);
+    callFieldsFirst(child, parent, level, renamed, renameName(fields), message);
   };
+}
+
+/**
+ * Calls `(fields, message)` on the child that holds the bindings, or, when the logger could make
+ * none, on the parent with the bindings merged into the fields.
+ */
+function callFieldsFirst(
+  child: Shape | undefined,
+  parent: Shape,
+  method: string,
+  bindings: LogFields,
+  fields: LogFields,
+  message: string,
+): void {
+  if (child === undefined) {
+    (parent[method] as Method).call(parent, mergeFields(bindings, fields), message);
+  } else if (fields === NO_FIELDS) {
+    (child[method] as Method).call(child, message);
+  } else {
+    (child[method] as Method).call(child, fields, message);
+  }
 }
 
 function tryChild(make: () => unknown): Shape | undefined {
