@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { LastDitchError } from './errors';
+import { isObject } from './options';
 import type { StatsdLike } from './types';
 
 /** The part of the statsd-client constructor last-ditch uses. */
@@ -68,9 +69,6 @@ interface HotShotsShape {
   flush(callback: (error?: Error | null) => void): unknown;
   childClient(options: object): unknown;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null;
 
 /** statsd-client over UDP, told by its shape. TCP and HTTP clients are used as they are. */
 function isUdpStatsdClient(client: object): client is StatsdClientShape {
