@@ -33,8 +33,9 @@ interface RequestContext {
  * AsyncLocalStorage context, so that an error thrown by any callback of that request (a timer,
  * an fs or socket callback, an event listener, a rejected promise) is reported with the request,
  * answered with a 500 by the app's own error handler and followed by a graceful shutdown — while
- * every other request in flight completes. While shutting down, requests get 503 +
- * `Retry-After` + `Connection: close`.
+ * every other request in flight completes. From the first moment of shutdown every response says
+ * `Connection: close`; a request that slips in on an old keep-alive socket is still served, or
+ * with `shedWhileClosing` gets 503 + `Retry-After` + `Connection: close`.
  */
 export class GracefulExpress {
   readonly #graceful: Graceful;
