@@ -9,7 +9,7 @@ import { runHooks } from './hooks';
 import type { RegisteredHook } from './hooks';
 import { resolveOptions } from './options';
 import type { ResolvedOptions } from './options';
-import { roleOf, tellParent, watchParent } from './process-role';
+import { leaveCluster, roleOf, tellParent, watchParent } from './process-role';
 import { describeReason, exitCodeOf } from './shutdown-reason';
 import type {
   CheckOptions,
@@ -372,6 +372,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
       await this.#checks.waitUntilReady(deadline.signal);
       await untilAborted(Promise.all(this.#pendingReports), deadline.signal);
       if (!deadline.signal.aborted) this.#emitSafely('drain');
+      await leaveCluster(LEAVE_CLUSTER_TIMEOUT, deadline.signal);
     } finally {
       clearTimeout(timer);
       process.off('beforeExit', onEmptyLoop);
@@ -409,3 +410,6 @@ export class Graceful extends EventEmitter<GracefulEvents> {
 
 /** The deadline, in ms, of a cluster worker's shutdown after its IPC channel to the primary closed. */
 export const DISCONNECT_TIMEOUT = 1000;
+
+/** How long a drained cluster worker waits for the primary to acknowledge its disconnect. */
+const LEAVE_CLUSTER_TIMEOUT = 1000;

@@ -43,3 +43,33 @@ export function watchParent(onClose: () => void): (() => void) | undefined {
   process.prependListener('disconnect', onDisconnect);
   return () => process.off('disconnect', onDisconnect);
 }
+
+/**
+ * In a cluster worker, leaves the cluster before the exit: a worker-initiated disconnect, which
+ * closes what is still listening and sends the primary a message it acknowledges. The channel is
+ * ordered both ways, so by the acknowledgement the primary has stopped routing connections to
+ * this worker, and every connection it had already handed over has arrived here and been handed
+ * back (a worker that exits first strands them: their clients time out). Resolves when the
+ * channel has closed, after `ms`, or when `signal` aborts; at once outside a cluster worker.
+ */
+export function leaveCluster(ms: number, signal: AbortSignal): Promise<void> {
+  const worker = cluster().worker;
+  if (worker === undefined || !process.connected || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      process.off('disconnect', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    process.once('disconnect', done);
+    signal.addEventListener('abort', done, { once: true });
+    try {
+      worker.disconnect();
+    } catch {
+      done();
+    }
+  });
+}

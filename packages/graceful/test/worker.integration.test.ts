@@ -19,11 +19,13 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 describe('in a cluster worker', () => {
-  it('tells the primary it is draining as the shutdown starts, then exits 0', async () => {
+  it('tells the primary it is draining as the shutdown starts, leaves the cluster, then exits 0', async () => {
     const markerDir = makeTempDir();
     const app = startApp({ then: 'sigterm', markerDir }, { fixture: 'cluster-app.js' });
     const exit = await app.waitFor('worker-exit');
-    expect(exit).toMatchObject({ code: 0, signal: null });
+    // exitedAfterDisconnect: the worker disconnected itself, acknowledged by the primary, before
+    // it exited, so the primary had stopped routing connections to it.
+    expect(exit).toMatchObject({ code: 0, signal: null, exitedAfterDisconnect: true });
     const messages = app.events.filter((line) => line.event === 'message');
     expect(messages).toEqual([
       expect.objectContaining({
