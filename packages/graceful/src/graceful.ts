@@ -71,6 +71,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   #exitCode = 0;
   #finished: Promise<void> | undefined;
   #deadline: AbortController | undefined;
+  #errorsDuringShutdown = 0;
   #hooksAdded = 0;
   #isStarted = false;
 
@@ -143,8 +144,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
       });
     }
     const unwatch = watchParent(() => {
-      this.#log.warn('the IPC channel to the primary closed; shutting down');
-      void this.#begin({ kind: 'disconnect' }, 0);
+      this.#onParentGone();
     });
     if (unwatch !== undefined) this.#uninstall.push(unwatch);
     return this;
@@ -270,7 +270,38 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     this.#exit(code);
   }
 
+  /**
+   * The primary is gone: nobody routes to this worker any more, so it must not outlive it for
+   * long, whether or not a shutdown was already under way.
+   */
+  #onParentGone(): void {
+    if (this.#state === 'running') {
+      this.#log.warn('the IPC channel to the primary closed; shutting down');
+      void this.#begin({ kind: 'disconnect' }, 0);
+      return;
+    }
+    this.#log.warn(
+      `the IPC channel to the primary closed during shutdown; exiting within ${String(DISCONNECT_TIMEOUT)} ms`,
+    );
+    const deadline = this.#deadline;
+    setTimeout(() => deadline?.abort(), DISCONNECT_TIMEOUT).unref();
+  }
+
   #onError(error: unknown, origin: ErrorOrigin): void {
+    if (this.#state !== 'running') {
+      // An error that repeats itself during a shutdown (a write to a broken pipe that fails,
+      // whose report writes to it again) must not fill the disk with reports.
+      this.#errorsDuringShutdown += 1;
+      if (this.#errorsDuringShutdown > MAX_REPORTS_DURING_SHUTDOWN) {
+        if (this.#errorsDuringShutdown === MAX_REPORTS_DURING_SHUTDOWN + 1) {
+          this.#log.error(
+            `more than ${String(MAX_REPORTS_DURING_SHUTDOWN)} errors during shutdown; the next ones are not reported`,
+            { origin },
+          );
+        }
+        return;
+      }
+    }
     const context = this.#errorContext(error, origin);
     this.#report(error, { ...context?.info, origin });
     if (context?.afterReport !== undefined) {
@@ -410,6 +441,9 @@ export class Graceful extends EventEmitter<GracefulEvents> {
 
 /** The deadline, in ms, of a cluster worker's shutdown after its IPC channel to the primary closed. */
 export const DISCONNECT_TIMEOUT = 1000;
+
+/** Errors reported during one shutdown, at most; later ones are counted, not reported. */
+const MAX_REPORTS_DURING_SHUTDOWN = 10;
 
 /** How long a drained cluster worker waits for the primary to acknowledge its disconnect. */
 const LEAVE_CLUSTER_TIMEOUT = 1000;

@@ -22,6 +22,9 @@ export function tellParent(message: object): void {
   }
 }
 
+/** This worker is leaving the cluster on its own: its channel closing is no news. */
+let isLeaving = false;
+
 /**
  * In a cluster worker, calls `onClose` when the IPC channel to the primary closes (the primary
  * died or disconnected the worker); returns a function that stops watching. Elsewhere returns
@@ -33,6 +36,8 @@ export function watchParent(onClose: () => void): (() => void) | undefined {
   const worker = cluster().worker;
   if (worker === undefined || !process.connected) return undefined;
   const onDisconnect = (): void => {
+    // Our own leaveCluster(): the primary did not vanish, nothing to start.
+    if (isLeaving) return;
     // cluster's own 'disconnect' listener, which runs right after this one, calls process.exit(0)
     // at once when the primary vanished (exitedAfterDisconnect false), dropping every request in
     // flight. The one deliberate write to a Node object in graceful: marking the disconnect as
@@ -55,6 +60,7 @@ export function watchParent(onClose: () => void): (() => void) | undefined {
 export function leaveCluster(ms: number, signal: AbortSignal): Promise<void> {
   const worker = cluster().worker;
   if (worker === undefined || !process.connected || signal.aborted) return Promise.resolve();
+  isLeaving = true;
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);

@@ -1,26 +1,30 @@
 'use strict';
 
-// The server of cpu.js, forked with IPC: `node server.js <bare|lastcall> <express|express5>`.
-// Answers GET /hello; on { cmd: 'start' } starts counting CPU time and requests, on
+// The server of cpu.js, forked with IPC: `node server.js <bare|middleware|lastcall>
+// <express|express5>`. bare: Express alone; middleware: with `ge.middleware` on a plain http
+// server; lastcall: with `ge.middleware` and `ge.listen()` (the terminator too). Answers GET /hello; on { cmd: 'start' } starts counting CPU time and requests, on
 // { cmd: 'stop' } replies { cpuMicros, requests } for the window between the two.
 
 const [variant, expressModule] = process.argv.slice(2);
 const express = require(expressModule);
 const app = express();
 
-if (variant === 'lastcall') {
+const listenBare = (port, host, callback) => {
+  const server = require('node:http').createServer(app);
+  server.listen(port, host, callback);
+  return server;
+};
+if (variant === 'bare') {
+  start(listenBare);
+} else if (variant === 'middleware' || variant === 'lastcall') {
   const { Graceful } = require('@lastcall/graceful');
   const { GracefulExpress } = require('@lastcall/express');
   const graceful = Graceful.start({ signals: [] });
   const ge = new GracefulExpress({ graceful, inProcessTest: false });
   app.use(ge.middleware);
-  start(ge.listen.bind(ge, app));
+  start(variant === 'lastcall' ? ge.listen.bind(ge, app) : listenBare);
 } else {
-  start((port, host, callback) => {
-    const server = require('node:http').createServer(app);
-    server.listen(port, host, callback);
-    return server;
-  });
+  throw new Error(`unknown variant ${variant}: bare, middleware or lastcall`);
 }
 
 let requests = 0;

@@ -1,0 +1,280 @@
+import * as os from 'node:os';
+import { describeValue, getLogger } from '@lastcall/log-shim';
+import type { Logger } from '@lastcall/log-shim';
+import type { Graceful } from '@lastcall/graceful';
+import { MasterError } from './errors';
+import type { MasterErrorCode } from './errors';
+import type { MasterOptions, ReadyOn } from './types';
+
+/** Defaults of {@link MasterOptions}, in ms where a time. */
+export const MASTER_DEFAULTS = {
+  readyTimeout: 30_000,
+  drainTimeout: 30_000,
+  killTimeout: 5000,
+  maxSurge: 1,
+  stableAfter: 5000,
+  maxRestarts: 10,
+  restartWindow: 60_000,
+  restartSignal: 'SIGUSR2',
+  backoff: { initial: 100, max: 30_000, factor: 2, jitter: 0.2 },
+} as const;
+
+/** The backoff with every default filled in. */
+export interface ResolvedBackoff {
+  readonly initial: number;
+  readonly max: number;
+  readonly factor: number;
+  readonly jitter: number;
+}
+
+/** The options with every default filled in. */
+export interface ResolvedMasterOptions {
+  readonly exec: string | undefined;
+  readonly args: readonly string[] | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly workers: () => number;
+  readonly beforeFork: ((slot: number) => unknown) | undefined;
+  readonly readyOn: ReadyOn;
+  readonly readyTimeout: number;
+  readonly drainTimeout: number;
+  readonly killTimeout: number;
+  readonly maxSurge: number;
+  readonly stableAfter: number;
+  readonly backoff: ResolvedBackoff;
+  readonly maxRestarts: number;
+  readonly restartWindow: number;
+  readonly restartSignal: NodeJS.Signals | null;
+  readonly graceful: Graceful | undefined;
+  readonly logger: Logger;
+}
+
+const KNOWN = new Set([
+  'exec',
+  'args',
+  'env',
+  'workers',
+  'beforeFork',
+  'readyOn',
+  'readyTimeout',
+  'drainTimeout',
+  'killTimeout',
+  'maxSurge',
+  'stableAfter',
+  'backoff',
+  'maxRestarts',
+  'restartWindow',
+  'restartSignal',
+  'graceful',
+  'logger',
+]);
+
+const CATCHABLE = new Set(
+  Object.keys(os.constants.signals).filter((name) => name !== 'SIGKILL' && name !== 'SIGSTOP'),
+);
+
+function fail(code: MasterErrorCode, name: string, value: unknown, expected: string): never {
+  throw new MasterError(
+    code,
+    `Master: option "${name}" must be ${expected}, got ${describeValue(value)}`,
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readMs(given: Record<string, unknown>, name: string, fallback: number): number {
+  const value = given[name];
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  return fail('LASTCALL_ERR_MASTER_INVALID_TIMEOUT', name, value, 'a finite number of ms > 0');
+}
+
+function readCount(
+  value: unknown,
+  name: string,
+  fallback: number,
+  code: MasterErrorCode = 'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+): number {
+  if (value === undefined) return fallback;
+  if (Number.isInteger(value) && (value as number) >= 1) return value as number;
+  return fail(code, name, value, 'a whole number >= 1');
+}
+
+/** The worker count from the environment, else the machine's parallelism. */
+export function workersFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  for (const name of ['LASTCALL_WORKERS', 'THEHELP_NUMBER_WORKERS']) {
+    const text = env[name];
+    if (text === undefined || text.trim() === '') continue;
+    const parsed = Number(text);
+    if (!Number.isInteger(parsed) || parsed < 1) {
+      throw new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_WORKERS',
+        `Master: ${name} must be a whole number >= 1, got ${JSON.stringify(text)}`,
+      );
+    }
+    return parsed;
+  }
+  return os.availableParallelism();
+}
+
+function readWorkers(value: unknown): () => number {
+  if (value === undefined) return () => workersFromEnvironment();
+  if (typeof value === 'function') {
+    return () => {
+      const count: unknown = (value as () => unknown)();
+      return readCount(count, 'workers()', 1, 'LASTCALL_ERR_MASTER_INVALID_WORKERS');
+    };
+  }
+  const count = readCount(value, 'workers', 1, 'LASTCALL_ERR_MASTER_INVALID_WORKERS');
+  return () => count;
+}
+
+function readReadyOn(value: unknown): ReadyOn {
+  if (value === undefined) return 'listening';
+  if (value === 'listening' || value === 'message') return value;
+  if (isRecord(value)) {
+    const { port, address } = value;
+    const isPort = Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536;
+    if (isPort && (address === undefined || typeof address === 'string')) {
+      return address === undefined
+        ? { port: port as number }
+        : { port: port as number, address: address };
+    }
+  }
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+    'readyOn',
+    value,
+    "'listening', 'message' or { port, address? }",
+  );
+}
+
+function readBackoff(value: unknown): ResolvedBackoff {
+  const defaults = MASTER_DEFAULTS.backoff;
+  if (value === undefined) return defaults;
+  if (!isRecord(value))
+    return fail('LASTCALL_ERR_MASTER_INVALID_BACKOFF', 'backoff', value, 'an object');
+  for (const key of Object.keys(value)) {
+    if (!(key in defaults)) {
+      fail('LASTCALL_ERR_MASTER_INVALID_BACKOFF', 'backoff', key, 'initial, max, factor or jitter');
+    }
+  }
+  const read = (
+    key: keyof ResolvedBackoff,
+    isValid: (n: number) => boolean,
+    expected: string,
+  ): number => {
+    const given = value[key];
+    if (given === undefined) return defaults[key];
+    if (typeof given === 'number' && Number.isFinite(given) && isValid(given)) return given;
+    return fail('LASTCALL_ERR_MASTER_INVALID_BACKOFF', `backoff.${key}`, given, expected);
+  };
+  const initial = read('initial', (n) => n > 0, 'a number of ms > 0');
+  const max = read(
+    'max',
+    (n) => n >= initial,
+    `a number of ms >= backoff.initial (${String(initial)})`,
+  );
+  const factor = read('factor', (n) => n >= 1, 'a number >= 1');
+  const jitter = read('jitter', (n) => n >= 0 && n <= 1, 'a number from 0 to 1');
+  return { initial, max, factor, jitter };
+}
+
+function readSignal(value: unknown): NodeJS.Signals | null {
+  if (value === undefined) return MASTER_DEFAULTS.restartSignal;
+  if (value === null) return null;
+  if (typeof value === 'string' && CATCHABLE.has(value)) return value as NodeJS.Signals;
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_SIGNAL',
+    'restartSignal',
+    value,
+    'a catchable signal name or null',
+  );
+}
+
+function readEnv(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return {};
+  if (isRecord(value) && Object.values(value).every((entry) => typeof entry === 'string')) {
+    return { ...(value as Record<string, string>) };
+  }
+  return fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'env', value, 'an object of strings');
+}
+
+function readBeforeFork(value: unknown): ((slot: number) => unknown) | undefined {
+  const name = 'beforeFork';
+  if (value === undefined) return undefined;
+  if (typeof value === 'function') return value as (slot: number) => unknown;
+  return fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', name, value, 'a function');
+}
+
+function isGracefulShaped(value: unknown): value is Graceful {
+  const shape = value as Partial<Graceful> | null;
+  return typeof shape?.onShutdown === 'function' && typeof shape.on === 'function';
+}
+
+function isLoggerShaped(value: unknown): value is Logger {
+  const shape = value as Partial<Logger> | null;
+  return typeof shape?.info === 'function' && typeof shape.error === 'function';
+}
+
+function readGraceful(value: unknown): Graceful | undefined {
+  if (value === undefined || isGracefulShaped(value)) return value;
+  return fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'graceful', value, 'a Graceful');
+}
+
+function readLogger(value: unknown): Logger {
+  if (value === undefined) return getLogger('lastcall:master');
+  if (isLoggerShaped(value)) return value;
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+    'logger',
+    value,
+    'a logger (info, warn, error)',
+  );
+}
+
+/** Validates `options` and fills in the defaults. Throws a {@link MasterError}. */
+export function readOptions(options: MasterOptions | undefined): ResolvedMasterOptions {
+  if (options !== undefined && !isRecord(options)) {
+    return fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'options', options, 'an object');
+  }
+  const given = options ?? {};
+  for (const key of Object.keys(given)) {
+    if (!KNOWN.has(key)) {
+      throw new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+        `Master: unknown option "${key}"; known: ${[...KNOWN].join(', ')}`,
+      );
+    }
+  }
+  const { exec, args } = given;
+  if (exec !== undefined && (typeof exec !== 'string' || exec === '')) {
+    fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'exec', exec, 'a path to a script');
+  }
+  if (
+    args !== undefined &&
+    !(Array.isArray(args) && args.every((arg) => typeof arg === 'string'))
+  ) {
+    fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'args', args, 'an array of strings');
+  }
+  return {
+    exec: exec,
+    args: args === undefined ? undefined : [...args],
+    env: readEnv(given['env']),
+    workers: readWorkers(given['workers']),
+    beforeFork: readBeforeFork(given['beforeFork']),
+    readyOn: readReadyOn(given['readyOn']),
+    readyTimeout: readMs(given, 'readyTimeout', MASTER_DEFAULTS.readyTimeout),
+    drainTimeout: readMs(given, 'drainTimeout', MASTER_DEFAULTS.drainTimeout),
+    killTimeout: readMs(given, 'killTimeout', MASTER_DEFAULTS.killTimeout),
+    maxSurge: readCount(given['maxSurge'], 'maxSurge', MASTER_DEFAULTS.maxSurge),
+    stableAfter: readMs(given, 'stableAfter', MASTER_DEFAULTS.stableAfter),
+    backoff: readBackoff(given['backoff']),
+    maxRestarts: readCount(given['maxRestarts'], 'maxRestarts', MASTER_DEFAULTS.maxRestarts),
+    restartWindow: readMs(given, 'restartWindow', MASTER_DEFAULTS.restartWindow),
+    restartSignal: readSignal(given['restartSignal']),
+    graceful: readGraceful(given['graceful']),
+    logger: readLogger(given['logger']),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The messages between the master and its workers: objects `{ lastcall: 1, type, ... }`.
+ * Anything else on the channel belongs to the app and is left alone.
+ */
+
+/** Master → worker: drain and exit within `timeout` ms. */
+export interface DrainMessage {
+  readonly lastcall: 1;
+  readonly type: 'drain';
+  readonly timeout: number;
+}
+
+/** Worker → master: the worker is ready (readyOn 'message'). */
+export interface ReadyMessage {
+  readonly lastcall: 1;
+  readonly type: 'ready';
+}
+
+/** Worker → master: the worker began to shut down (sent by @lastcall/graceful). */
+export interface DrainingMessage {
+  readonly lastcall: 1;
+  readonly type: 'draining';
+  readonly reason?: Record<string, unknown>;
+}
+
+/** Worker → master: what the worker has done so far. */
+export interface StatsMessage {
+  readonly lastcall: 1;
+  readonly type: 'stats';
+  readonly requests: number;
+  readonly rss: number;
+}
+
+/** Every lastcall message a worker may send. */
+export type WorkerMessage = ReadyMessage | DrainingMessage | StatsMessage;
+
+/** The lastcall message `value` is, or undefined when it is the app's own. */
+export function readLastcallMessage(
+  value: unknown,
+): ({ readonly type: unknown } & Record<string, unknown>) | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  return record['lastcall'] === 1
+    ? (record as { readonly type: unknown } & Record<string, unknown>)
+    : undefined;
+}
+
+/** The environment variable that tells the worker runtime it runs under a lastcall master. */
+export const MASTER_ENV = 'LASTCALL_MASTER';
+
+/** The environment variable that carries the worker's slot. */
+export const SLOT_ENV = 'LASTCALL_WORKER_SLOT';
+
+/** The environment variable that carries the master's drainTimeout. */
+export const DRAIN_TIMEOUT_ENV = 'LASTCALL_DRAIN_TIMEOUT';
+
+/** ms between two stats messages of a worker. */
+export const STATS_INTERVAL = 1000;

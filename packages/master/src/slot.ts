@@ -1,0 +1,80 @@
+import { backoffDelay } from './backoff';
+import type { ResolvedMasterOptions } from './options';
+import type { WorkerExit } from './types';
+import type { WorkerHandle } from './worker-handle';
+
+/** What the slot decided after one of its workers died or began to shut down by itself. */
+export type RespawnDecision =
+  | { readonly kind: 'respawn'; readonly delay: number; readonly restarts: number }
+  | { readonly kind: 'failed'; readonly restarts: number };
+
+/**
+ * One place in the cluster: the worker serving it now, and the accounting that turns a worker
+ * that keeps dying young into backoff and, past `maxRestarts` within `restartWindow`, a failed
+ * slot. One crashing slot never delays another.
+ */
+export class Slot {
+  readonly index: number;
+  current: WorkerHandle | undefined;
+  lastExit: WorkerExit | undefined;
+  #restartTimes: number[] = [];
+  #restarts = 0;
+  #quickDeaths = 0;
+  #isFailed = false;
+  #respawnTimer: NodeJS.Timeout | undefined;
+
+  constructor(index: number) {
+    this.index = index;
+  }
+
+  /** Re-forks so far, over the slot's whole life. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  get isFailed(): boolean {
+    return this.#isFailed;
+  }
+
+  get isRespawnPending(): boolean {
+    return this.#respawnTimer !== undefined;
+  }
+
+  /**
+   * Decides the next fork after a worker of this slot that lived `uptime` ms died or began to
+   * shut down by itself.
+   */
+  decide(uptime: number, options: ResolvedMasterOptions, now = Date.now()): RespawnDecision {
+    this.#quickDeaths = uptime < options.stableAfter ? this.#quickDeaths + 1 : 0;
+    this.#restartTimes = this.#restartTimes.filter((time) => now - time < options.restartWindow);
+    this.#restartTimes.push(now);
+    if (this.#restartTimes.length > options.maxRestarts) {
+      this.#isFailed = true;
+      return { kind: 'failed', restarts: this.#restartTimes.length - 1 };
+    }
+    this.#restarts += 1;
+    const delay = this.#quickDeaths === 0 ? 0 : backoffDelay(options.backoff, this.#quickDeaths);
+    return { kind: 'respawn', delay, restarts: this.#restarts };
+  }
+
+  /** Runs `fork` after `delay` ms; a pending respawn is replaced. */
+  scheduleRespawn(delay: number, fork: () => void): void {
+    this.cancelRespawn();
+    this.#respawnTimer = setTimeout(() => {
+      this.#respawnTimer = undefined;
+      fork();
+    }, delay);
+  }
+
+  cancelRespawn(): void {
+    clearTimeout(this.#respawnTimer);
+    this.#respawnTimer = undefined;
+  }
+
+  /** A rolling restart gives a failed slot a new chance (with the new build). */
+  revive(): void {
+    this.#isFailed = false;
+    this.#quickDeaths = 0;
+    this.#restartTimes = [];
+  }
+}

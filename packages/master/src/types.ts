@@ -1,0 +1,139 @@
+import type { Graceful } from '@lastcall/graceful';
+import type { Logger } from '@lastcall/log-shim';
+
+/** Exponential backoff between re-forks of a slot whose workers keep dying young. */
+export interface BackoffOptions {
+  /** ms before the first re-fork; default 100. */
+  readonly initial?: number;
+  /** ms, the longest delay; default 30000. */
+  readonly max?: number;
+  /** Each further quick death multiplies the delay by this; default 2. */
+  readonly factor?: number;
+  /** The delay varies by up to ± this fraction (0 to 1); default 0.2. */
+  readonly jitter?: number;
+}
+
+/** When a forked worker counts as ready. */
+export type ReadyOn =
+  /** Its first `listening` event (any server, any address). */
+  | 'listening'
+  /** The worker calls `ready()` from `@lastcall/master`. */
+  | 'message'
+  /** It listens on this port (and address, when given). */
+  | { readonly port: number; readonly address?: string };
+
+/** Options of {@link Master}; every one is optional and validated. */
+export interface MasterOptions {
+  /** The worker script; default: the current script, as with `cluster`. */
+  readonly exec?: string;
+  /** Arguments of the worker script. */
+  readonly args?: readonly string[];
+  /** Extra environment of every worker. */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * How many workers: a whole number ≥ 1 or a function returning one; default
+   * `LASTCALL_WORKERS`, `THEHELP_NUMBER_WORKERS`, else `os.availableParallelism()`.
+   */
+  readonly workers?: number | (() => number);
+  /** Awaited before every fork (e.g. to chdir to a new release). A throw fails that fork. */
+  readonly beforeFork?: (slot: number) => unknown;
+  /** When a new worker counts as ready; default `'listening'`. */
+  readonly readyOn?: ReadyOn;
+  /** ms a new worker has to become ready; default 30000. */
+  readonly readyTimeout?: number;
+  /** ms a draining worker has before it gets SIGTERM; default 30000. */
+  readonly drainTimeout?: number;
+  /** ms after SIGTERM before SIGKILL; default 5000. */
+  readonly killTimeout?: number;
+  /** How many replacements a rolling restart runs at once; default 1. */
+  readonly maxSurge?: number;
+  /** ms a worker must live for its death not to count as a quick one; default 5000. */
+  readonly stableAfter?: number;
+  /** Backoff between re-forks of a slot whose workers die young. */
+  readonly backoff?: BackoffOptions;
+  /** Re-forks of one slot allowed within `restartWindow` before the slot is failed; default 10. */
+  readonly maxRestarts?: number;
+  /** ms; default 60000. */
+  readonly restartWindow?: number;
+  /** The signal that starts a rolling restart; default `'SIGUSR2'`; `null` for none. */
+  readonly restartSignal?: NodeJS.Signals | null;
+  /**
+   * The master's shutdown coordinator; default `Graceful.start()`. SIGTERM drains every worker,
+   * then exits 0.
+   */
+  readonly graceful?: Graceful;
+  /** Where the master logs; default `getLogger('lastcall:master')`. */
+  readonly logger?: Logger;
+}
+
+/** The life of one worker, as the master sees it. */
+export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
+
+/** How a worker ended. */
+export interface WorkerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** ms it lived. */
+  readonly uptime: number;
+  /** It crashed, was drained by the master, or was killed after its drain timed out. */
+  readonly reason: 'crash' | 'drained' | 'killed' | 'failed-start';
+}
+
+/** One row of {@link Master.status}. */
+export interface WorkerInfo {
+  readonly slot: number;
+  /** cluster's worker id. */
+  readonly id: number;
+  readonly pid: number | undefined;
+  readonly state: WorkerState;
+  /** ms since it was forked. */
+  readonly uptime: number;
+  /** Re-forks of its slot so far. */
+  readonly restarts: number;
+  /** Bytes, as last reported by the worker; undefined before its first report. */
+  readonly rss: number | undefined;
+  /** Requests it has received so far, as last reported. */
+  readonly requests: number;
+  /** How the previous worker of the slot ended. */
+  readonly lastExit: WorkerExit | undefined;
+}
+
+/** What {@link Master.restart} resolves with. */
+export interface RestartReport {
+  /** Slots replaced, in order. */
+  readonly replaced: readonly {
+    readonly slot: number;
+    readonly oldPid: number | undefined;
+    readonly newPid: number | undefined;
+  }[];
+  /** ms from the start of the restart to the exit of the last old worker. */
+  readonly duration: number;
+}
+
+/** The fields every worker event carries. */
+export interface WorkerEventInfo {
+  readonly slot: number;
+  readonly id: number;
+  readonly pid: number | undefined;
+}
+
+/** The events of a {@link Master}, with their arguments. */
+export interface MasterEvents {
+  fork: [info: WorkerEventInfo];
+  listening: [info: WorkerEventInfo & { readonly address: string; readonly port: number }];
+  ready: [info: WorkerEventInfo & { readonly startup: number }];
+  drain: [info: WorkerEventInfo & { readonly reason: string }];
+  exit: [info: WorkerEventInfo & WorkerExit];
+  respawn: [info: { readonly slot: number; readonly delay: number; readonly restarts: number }];
+  failed: [info: { readonly slot: number; readonly restarts: number; readonly window: number }];
+  restart: [info: { readonly workers: number }];
+  restartStep: [
+    info: {
+      readonly slot: number;
+      readonly oldPid: number | undefined;
+      readonly newPid: number | undefined;
+    },
+  ];
+  restartDone: [report: RestartReport];
+  restartAborted: [info: { readonly slot: number; readonly error: Error }];
+}

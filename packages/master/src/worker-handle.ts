@@ -1,0 +1,247 @@
+import type { Worker } from 'node:cluster';
+import { OutputTail } from './output-tail';
+import type { WorkerFailure } from './errors';
+import { NotReadyError } from './failures';
+import { readLastcallMessage } from './protocol';
+import type { DrainMessage } from './protocol';
+import type { ReadyOn, WorkerExit, WorkerState } from './types';
+
+/** What a {@link WorkerHandle} tells the master about its worker. */
+export interface WorkerObserver {
+  listening(handle: WorkerHandle, address: { address: string; port: number }): void;
+  ready(handle: WorkerHandle): void;
+  /** The worker began to shut down on its own (a crash, a signal, the app's own call). */
+  draining(handle: WorkerHandle, reason: Record<string, unknown> | undefined): void;
+  exit(handle: WorkerHandle, exit: WorkerExit): void;
+}
+
+/** The timing options a handle needs. */
+export interface HandleTimes {
+  readonly readyOn: ReadyOn;
+  readonly readyTimeout: number;
+  readonly drainTimeout: number;
+  readonly killTimeout: number;
+}
+
+/**
+ * One forked worker as the master sees it: its state, its output (forwarded line by line, the
+ * stderr tail kept), its readiness, its drain with the SIGTERM and SIGKILL that back it up.
+ */
+export class WorkerHandle {
+  readonly slot: number;
+  readonly worker: Worker;
+  readonly forkedAt = Date.now();
+  #state: WorkerState = 'starting';
+  #requests = 0;
+  #rss: number | undefined;
+  #isDrainOrdered = false;
+  #isShuttingDownAlone = false;
+  #isKilled = false;
+  #readyAt: number | undefined;
+  readonly #stderr: OutputTail | undefined;
+  readonly #times: HandleTimes;
+  readonly #observer: WorkerObserver;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly exited: Promise<WorkerExit>;
+  /** Resolves when ready; rejects with a `NotReadyError` when it exits first or times out. */
+  readonly ready: Promise<void>;
+
+  constructor(slot: number, worker: Worker, times: HandleTimes, observer: WorkerObserver) {
+    this.slot = slot;
+    this.worker = worker;
+    this.#times = times;
+    this.#observer = observer;
+    const child = worker.process;
+    if (child.stdout) new OutputTail(child.stdout, process.stdout);
+    this.#stderr = child.stderr ? new OutputTail(child.stderr, process.stderr) : undefined;
+    let onReady: () => void = () => undefined;
+    let onNotReady: (error: NotReadyError) => void = () => undefined;
+    this.ready = new Promise((resolve, reject) => {
+      onReady = resolve;
+      onNotReady = reject;
+    });
+    // A caller that never awaits readiness (a respawn) must not cause an unhandled rejection.
+    this.ready.catch(() => undefined);
+    const readyTimer = this.#after(times.readyTimeout, () => {
+      if (this.#state !== 'starting') return;
+      onNotReady(new NotReadyError(this.#failure('timeout')));
+    });
+    const becomeReady = (): void => {
+      if (this.#state !== 'starting') return;
+      clearTimeout(readyTimer);
+      this.#state = 'ready';
+      this.#readyAt = Date.now();
+      onReady();
+      observer.ready(this);
+    };
+    worker.on('listening', (address: { address: string; port: number }) => {
+      observer.listening(this, address);
+      const { readyOn } = times;
+      if (readyOn === 'message') return;
+      if (readyOn === 'listening') {
+        becomeReady();
+        return;
+      }
+      const isOnAddress = readyOn.address === undefined || readyOn.address === address.address;
+      if (address.port === readyOn.port && isOnAddress) becomeReady();
+    });
+    worker.on('message', (value: unknown) => {
+      const message = readLastcallMessage(value);
+      if (message === undefined) return;
+      if (message.type === 'ready' && times.readyOn === 'message') becomeReady();
+      else if (message.type === 'stats') this.#readStats(message);
+      else if (message.type === 'draining') this.#onDraining(message['reason']);
+    });
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+        const wasStarting = this.#state === 'starting';
+        this.#state = 'exited';
+        for (const timer of this.#timers) clearTimeout(timer);
+        const exit: WorkerExit = {
+          code,
+          signal,
+          uptime: Date.now() - this.forkedAt,
+          reason: this.#exitReason(wasStarting),
+        };
+        if (wasStarting) onNotReady(new NotReadyError(this.#failure('exited', code, signal)));
+        observer.exit(this, exit);
+        resolve(exit);
+      });
+    });
+  }
+
+  get id(): number {
+    return this.worker.id;
+  }
+
+  get pid(): number | undefined {
+    return this.worker.process.pid;
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  get requests(): number {
+    return this.#requests;
+  }
+
+  get rss(): number | undefined {
+    return this.#rss;
+  }
+
+  /** ms from the fork to readiness, once ready. */
+  get startup(): number | undefined {
+    return this.#readyAt === undefined ? undefined : this.#readyAt - this.forkedAt;
+  }
+
+  /** The master ordered this worker's drain (a restart, a stop). */
+  get isDrainOrdered(): boolean {
+    return this.#isDrainOrdered;
+  }
+
+  /** The last 64 KiB of its stderr. */
+  get stderrTail(): string {
+    return this.#stderr?.text ?? '';
+  }
+
+  /**
+   * Orders the drain: the worker stops accepting, finishes what it has and exits. SIGTERM after
+   * `drainTimeout`, SIGKILL `killTimeout` later. Resolves when it has exited.
+   */
+  drain(): Promise<WorkerExit> {
+    if (this.#state === 'exited') return this.exited;
+    if (!this.#isDrainOrdered) {
+      this.#isDrainOrdered = true;
+      this.#state = 'draining';
+      const message: DrainMessage = {
+        lastcall: 1,
+        type: 'drain',
+        timeout: this.#times.drainTimeout,
+      };
+      this.#send(message);
+      this.#after(this.#times.drainTimeout, () => {
+        this.#signal('SIGTERM');
+        this.#after(this.#times.killTimeout, () => {
+          this.kill();
+        });
+      });
+    }
+    return this.exited;
+  }
+
+  /** SIGKILL, now. */
+  kill(): void {
+    if (this.#state === 'exited') return;
+    this.#isKilled = true;
+    this.#signal('SIGKILL');
+  }
+
+  #onDraining(reason: unknown): void {
+    if (this.#state === 'exited') return;
+    const wasOrdered = this.#isDrainOrdered;
+    this.#state = 'draining';
+    if (wasOrdered || this.#isShuttingDownAlone) return;
+    // It shuts down on its own: it still gets the same deadline and kill as an ordered drain.
+    this.#isShuttingDownAlone = true;
+    this.#after(this.#times.drainTimeout, () => {
+      this.#signal('SIGTERM');
+      this.#after(this.#times.killTimeout, () => {
+        this.kill();
+      });
+    });
+    this.#observer.draining(
+      this,
+      typeof reason === 'object' && reason !== null
+        ? (reason as Record<string, unknown>)
+        : undefined,
+    );
+  }
+
+  #readStats(message: Record<string, unknown>): void {
+    const { requests, rss } = message;
+    if (typeof requests === 'number') this.#requests = requests;
+    if (typeof rss === 'number') this.#rss = rss;
+  }
+
+  #exitReason(wasStarting: boolean): WorkerExit['reason'] {
+    if (this.#isKilled) return 'killed';
+    if (wasStarting) return 'failed-start';
+    return this.#isDrainOrdered ? 'drained' : 'crash';
+  }
+
+  #failure(
+    reason: WorkerFailure['reason'],
+    code: number | null = null,
+    signal: NodeJS.Signals | null = null,
+  ): WorkerFailure {
+    return { slot: this.slot, pid: this.pid, reason, code, signal, stderrTail: this.stderrTail };
+  }
+
+  #send(message: object): void {
+    if (!this.worker.isConnected()) return;
+    try {
+      this.worker.send(message, undefined, () => undefined);
+    } catch {
+      // The channel closed between the check and the send: its exit is on its way.
+    }
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    if (this.#state === 'exited') return;
+    try {
+      this.worker.process.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  #after(ms: number, run: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, ms);
+    this.#timers.add(timer);
+    return timer;
+  }
+}
