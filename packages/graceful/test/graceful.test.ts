@@ -826,6 +826,28 @@ describe('the error handlers', () => {
     expect(codes).toEqual([1]);
   });
 
+  it('report at most 10 errors during one shutdown, then say once that the next are not reported', async () => {
+    const { graceful, reports, codes, log } = create({ handleErrors: true });
+    graceful.start();
+    const held = heldHook();
+    graceful.onShutdown(held.hook, { name: 'flush' });
+    emitUncaughtException(new Error('first'), 'uncaughtException');
+    await within(held.started, PROMPTLY, 'the hook');
+    // A write to a broken pipe whose report writes to it again: the same error, over and over.
+    for (let index = 0; index < 25; index += 1) {
+      emitUncaughtException(new Error(`EPIPE ${String(index)}`), 'uncaughtException');
+    }
+    expect(reports).toHaveLength(1 + 10);
+    expect(
+      log.filter(([, message]) =>
+        String(message).startsWith('more than 10 errors during shutdown'),
+      ),
+    ).toHaveLength(1);
+    held.release();
+    await within(graceful.shutdown(), PROMPTLY, 'the shutdown');
+    expect(codes).toEqual([1]);
+  });
+
   it("report an unhandledRejection with origin 'unhandledRejection' and shut down with exit code 1", async () => {
     const { graceful, reports, codes } = create({ handleErrors: true });
     graceful.start();

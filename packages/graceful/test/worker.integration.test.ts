@@ -55,6 +55,30 @@ describe('in a cluster worker', () => {
   });
 });
 
+describe('in a cluster worker whose primary dies during a shutdown', () => {
+  it('exits within DISCONNECT_TIMEOUT instead of its own, longer deadline', async () => {
+    const markerDir = makeTempDir();
+    const app = startApp(
+      { then: 'sigterm', markerDir, hookMs: 20_000, timeout: 30_000 },
+      { fixture: 'cluster-app.js' },
+    );
+    const forked = await app.waitFor('forked');
+    await app.waitFor('message');
+    const workerPid = forked['pid'] as number;
+    app.child.kill('SIGKILL');
+    try {
+      // DISCONNECT_TIMEOUT is 1000 ms: a margin of 4, far below the hook's 20 s.
+      expect(await waitGone(workerPid, 4000)).toBe(true);
+    } finally {
+      try {
+        process.kill(workerPid, 'SIGKILL');
+      } catch {
+        // Gone already, as it should be.
+      }
+    }
+  });
+});
+
 describe('outside a cluster', () => {
   it('sends nothing and watches no IPC channel', async () => {
     const app = startApp({});
