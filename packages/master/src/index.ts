@@ -1,12 +1,24 @@
 export { Master } from './master';
+export type { RequestHandler } from './master';
 export { MasterError } from './errors';
 export type { MasterErrorCode, WorkerFailure } from './errors';
 export { MASTER_DEFAULTS, workersFromEnvironment } from './options';
-export { isMasterWorker, ready, workerSlot } from './worker';
+export {
+  DEFAULT_REQUEST_TIMEOUT,
+  isMasterWorker,
+  ready,
+  requestMaster,
+  workerSlot,
+} from './worker';
+export type { RequestOptions } from './worker';
+export type { HeartbeatBody } from './heartbeat';
 export { backoffDelay } from './backoff';
 export { TAIL_BYTES } from './output-tail';
 export type {
   BackoffOptions,
+  HealthOptions,
+  HeartbeatOptions,
+  RecycleOptions,
   MasterEvents,
   MasterOptions,
   ReadyOn,

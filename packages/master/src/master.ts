@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { Graceful } from '@lastcall/graceful';
+import { reopenLogs } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import { MasterError } from './errors';
 import type { WorkerFailure } from './errors';
@@ -8,7 +9,11 @@ import { NotReadyError, describeFailures, portInUse } from './failures';
 import { readOptions } from './options';
 import type { ResolvedMasterOptions } from './options';
 import { DRAIN_TIMEOUT_ENV, MASTER_ENV, SLOT_ENV } from './protocol';
+import { Heartbeat } from './heartbeat';
+import type { HeartbeatBody } from './heartbeat';
+import { removePidFile, writePidFile } from './pid-file';
 import { Slot } from './slot';
+import { Upkeep } from './upkeep';
 import type { MasterEvents, MasterOptions, RestartReport, WorkerExit, WorkerInfo } from './types';
 import { WorkerHandle } from './worker-handle';
 import type { WorkerObserver } from './worker-handle';
@@ -19,6 +24,12 @@ const RUNTIME = require.resolve('./worker-runtime');
 type MasterState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 type RestartStep = RestartReport['replaced'][number];
+
+/** A handler of `requestMaster(type, payload)` calls, registered with {@link Master.handle}. */
+export type RequestHandler = (
+  payload: unknown,
+  from: { readonly slot: number; readonly id: number; readonly pid: number | undefined },
+) => unknown;
 
 const noop = (): void => undefined;
 
@@ -41,12 +52,60 @@ export class Master extends EventEmitter<MasterEvents> {
   #stopping: Promise<void> | undefined;
   #onStartProgress: (() => void) | undefined;
   #onRestartSignal: (() => void) | undefined;
+  #onReopenSignal: (() => void) | undefined;
+  #heartbeat: Heartbeat | undefined;
+  #isShuttingDown = false;
+  readonly #handlers = new Map<string, RequestHandler>();
+  readonly #upkeep: Upkeep;
 
   /** Throws a {@link MasterError} for a bad option. */
   constructor(options?: MasterOptions) {
     super();
     this.#options = readOptions(options);
     this.#log = this.#options.logger;
+    this.#upkeep = new Upkeep(this.#options.recycle, this.#options.health, {
+      servingWorkers: () =>
+        this.#slots
+          .map((slot) => slot.current)
+          .filter((handle): handle is WorkerHandle => handle?.state === 'ready'),
+      infoOf: (handle) => this.#infoOf(handle),
+      replace: (handle, reason) => this.#replaceForUpkeep(handle, reason),
+      isRestarting: () => this.#restartRun !== undefined,
+      log: this.#log,
+    });
+  }
+
+  /**
+   * Answers `requestMaster(type, payload)` calls of the workers with what `handler` returns (or
+   * resolves to). One handler per type; a throw or rejection reaches the worker as
+   * `LASTCALL_ERR_MASTER_REQUEST_FAILED` with its message.
+   */
+  handle(type: string, handler: RequestHandler): this {
+    if (typeof type !== 'string' || type === '' || typeof handler !== 'function') {
+      throw new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_HANDLER',
+        'Master.handle(type, handler): expected a non-empty string and a function',
+      );
+    }
+    if (this.#handlers.has(type)) {
+      throw new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_HANDLER',
+        `Master.handle(): a handler for "${type}" is registered already`,
+      );
+    }
+    this.#handlers.set(type, handler);
+    return this;
+  }
+
+  /** Where the heartbeat listens, once started with one. */
+  heartbeatAddress(): { address: string; port: number } | undefined {
+    const address = this.#heartbeat?.address();
+    return address === undefined ? undefined : { address: address.address, port: address.port };
+  }
+
+  /** What the heartbeat answers now (also without a heartbeat listener). */
+  health(): { statusCode: number; body: HeartbeatBody } {
+    return this.#heartbeatFor().report();
   }
 
   /**
@@ -70,6 +129,14 @@ export class Master extends EventEmitter<MasterEvents> {
     }
     this.#state = 'starting';
     this.#install();
+    try {
+      if (this.#options.pidFile !== undefined) writePidFile(this.#options.pidFile);
+      if (this.#options.heartbeat !== undefined) await this.#listenHeartbeat();
+    } catch (error) {
+      this.#state = 'stopped';
+      this.#uninstall();
+      throw error;
+    }
     const count = this.#options.workers();
     for (let index = 0; index < count; index += 1) this.#slots.push(new Slot(index));
     this.#log.info('starting', { workers: count });
@@ -102,6 +169,7 @@ export class Master extends EventEmitter<MasterEvents> {
       );
     }
     this.#state = 'running';
+    this.#upkeep.start();
     this.#log.info('ready', { workers: this.#readyCount() });
   }
 
@@ -135,35 +203,89 @@ export class Master extends EventEmitter<MasterEvents> {
   stop(): Promise<void> {
     if (this.#stopping !== undefined) return this.#stopping;
     this.#state = 'stopping';
+    this.#isShuttingDown = true;
+    this.#upkeep.stop();
     for (const slot of this.#slots) slot.cancelRespawn();
     this.#log.info('stopping', { workers: this.#handles.size });
-    this.#stopping = Promise.all([...this.#handles].map((handle) => handle.drain())).then(() => {
-      this.#state = 'stopped';
-      this.#uninstall();
-      this.#log.info('stopped');
-    });
+    this.#stopping = Promise.all([...this.#handles].map((handle) => handle.drain()))
+      .then(() => this.#heartbeat?.close())
+      .then(() => {
+        this.#state = 'stopped';
+        this.#uninstall();
+        this.#log.info('stopped');
+      });
     return this.#stopping;
   }
 
   /** One row per worker alive, by slot (a draining worker next to its replacement). */
   status(): WorkerInfo[] {
-    const now = Date.now();
     return [...this.#handles]
       .sort((a, b) => a.slot - b.slot || a.id - b.id)
-      .map((handle) => {
-        const slot = this.#slots[handle.slot];
-        return {
-          slot: handle.slot,
-          id: handle.id,
-          pid: handle.pid,
-          state: handle.state,
-          uptime: now - handle.forkedAt,
-          restarts: slot?.restarts ?? 0,
-          rss: handle.rss,
-          requests: handle.requests,
-          lastExit: slot?.lastExit,
-        };
-      });
+      .map((handle) => this.#infoOf(handle));
+  }
+
+  #infoOf(handle: WorkerHandle): WorkerInfo {
+    const slot = this.#slots[handle.slot];
+    return {
+      slot: handle.slot,
+      id: handle.id,
+      pid: handle.pid,
+      state: handle.state,
+      uptime: Date.now() - handle.forkedAt,
+      restarts: slot?.restarts ?? 0,
+      rss: handle.rss,
+      requests: handle.requests,
+      connections: handle.connections,
+      lastExit: slot?.lastExit,
+    };
+  }
+
+  #heartbeatFor(): Heartbeat {
+    const settings = this.#options.heartbeat ?? {
+      port: 0,
+      host: '127.0.0.1',
+      path: '/ecv',
+      token: undefined,
+      version: undefined,
+      minReady: 1,
+    };
+    this.#heartbeat ??= new Heartbeat(settings, () => ({
+      ready: this.#readyCount(),
+      total: this.#slots.length,
+      minReady: settings.minReady,
+      isShuttingDown: this.#isShuttingDown,
+      isStarted: this.#state === 'running',
+      failedSlots: this.#slots.filter((slot) => slot.isFailed).length,
+    }));
+    return this.#heartbeat;
+  }
+
+  async #listenHeartbeat(): Promise<void> {
+    const heartbeat = this.#heartbeatFor();
+    try {
+      await heartbeat.listen();
+    } catch (error) {
+      const { host, port } = this.#options.heartbeat ?? { host: '', port: 0 };
+      const isInUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      throw new MasterError(
+        isInUse ? 'LASTCALL_ERR_MASTER_PORT_IN_USE' : 'LASTCALL_ERR_MASTER_START_FAILED',
+        `the heartbeat could not listen on ${host}:${String(port)}: ${isInUse ? 'address already in use' : (error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async #replaceForUpkeep(handle: WorkerHandle, reason: string): Promise<void> {
+    const slot = this.#slots[handle.slot];
+    if (slot?.current !== handle || this.#state !== 'running') return;
+    this.#emitAndLog('recycle', { ...this.#workerInfo(handle), reason });
+    try {
+      await this.#replace(slot);
+    } catch (error) {
+      const detail =
+        error instanceof NotReadyError ? describeFailures([error.failure]) : String(error);
+      this.#log.error(`the replacement failed; the old worker serves on: ${detail}`, { reason });
+    }
   }
 
   #beginRestart(): Promise<RestartReport> {
@@ -294,6 +416,9 @@ export class Master extends EventEmitter<MasterEvents> {
   }
 
   readonly #observer: WorkerObserver = {
+    request: (handle, message) => {
+      void this.#answer(handle, message);
+    },
     listening: (handle, address) => {
       this.#emitAndLog('listening', { ...this.#workerInfo(handle), ...address });
     },
@@ -332,6 +457,36 @@ export class Master extends EventEmitter<MasterEvents> {
       this.#onStartProgress?.();
     },
   };
+
+  async #answer(handle: WorkerHandle, message: Record<string, unknown>): Promise<void> {
+    const { id, name, payload } = message;
+    if (typeof id !== 'number' || typeof name !== 'string') {
+      this.#log.warn('a malformed request from a worker is ignored', {
+        ...this.#workerInfo(handle),
+      });
+      return;
+    }
+    const handler = this.#handlers.get(name);
+    const reply = (fields: object): void => {
+      handle.send({ lastcall: 1, type: 'response', id, ...fields });
+    };
+    if (handler === undefined) {
+      reply({
+        ok: false,
+        error: { code: 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN', message: `no handler for "${name}"` },
+      });
+      return;
+    }
+    try {
+      const value: unknown = await handler(payload, this.#workerInfo(handle));
+      reply({ ok: true, value });
+    } catch (error) {
+      reply({
+        ok: false,
+        error: { message: error instanceof Error ? error.message : String(error) },
+      });
+    }
+  }
 
   /** A slot lost its worker (a crash, a death): re-fork, with backoff when it died young. */
   #replaceLost(slot: Slot, uptime: number): void {
@@ -392,6 +547,10 @@ export class Master extends EventEmitter<MasterEvents> {
         ? Graceful.start({ timeout: this.#options.drainTimeout + this.#options.killTimeout + 2000 })
         : Graceful.start());
     graceful.onShutdown(() => this.stop(), { name: 'lastcall master' });
+    // The heartbeat turns 503 at the first moment of shutdown, before graceful's delay.
+    graceful.once('draining', () => {
+      this.#isShuttingDown = true;
+    });
     // However the master ends, no worker outlives it.
     process.once('exit', this.#killAll);
     const signal = this.#options.restartSignal;
@@ -402,16 +561,29 @@ export class Master extends EventEmitter<MasterEvents> {
       };
       process.on(signal, this.#onRestartSignal);
     }
+    // SIGUSR2 is logrotate's habit for reopening log files: when it is not the restart signal,
+    // it reopens those of setupLogs(), in the master and in every worker.
+    if (signal !== 'SIGUSR2') {
+      this.#onReopenSignal = () => {
+        reopenLogs();
+        for (const handle of this.#handles) handle.send({ lastcall: 1, type: 'reopen-logs' });
+      };
+      process.on('SIGUSR2', this.#onReopenSignal);
+    }
   }
 
   #uninstall(): void {
     const signal = this.#options.restartSignal;
-    if (signal !== null && this.#onRestartSignal !== undefined)
+    if (signal !== null && this.#onRestartSignal !== undefined) {
       process.off(signal, this.#onRestartSignal);
+    }
+    if (this.#onReopenSignal !== undefined) process.off('SIGUSR2', this.#onReopenSignal);
     process.off('exit', this.#killAll);
+    if (this.#options.pidFile !== undefined) removePidFile(this.#options.pidFile);
   }
 
   readonly #killAll = (): void => {
     for (const handle of this.#handles) handle.kill();
+    if (this.#options.pidFile !== undefined) removePidFile(this.#options.pidFile);
   };
 }

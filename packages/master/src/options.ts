@@ -4,7 +4,8 @@ import type { Logger } from '@lastcall/log-shim';
 import type { Graceful } from '@lastcall/graceful';
 import { MasterError } from './errors';
 import type { MasterErrorCode } from './errors';
-import type { MasterOptions, ReadyOn } from './types';
+import type { HeartbeatSettings } from './heartbeat';
+import type { MasterOptions, ReadyOn, WorkerInfo } from './types';
 
 /** Defaults of {@link MasterOptions}, in ms where a time. */
 export const MASTER_DEFAULTS = {
@@ -17,6 +18,9 @@ export const MASTER_DEFAULTS = {
   restartWindow: 60_000,
   restartSignal: 'SIGUSR2',
   backoff: { initial: 100, max: 30_000, factor: 2, jitter: 0.2 },
+  recycleSpacing: 30_000,
+  pingInterval: 5000,
+  missedPings: 3,
 } as const;
 
 /** The backoff with every default filled in. */
@@ -25,6 +29,27 @@ export interface ResolvedBackoff {
   readonly max: number;
   readonly factor: number;
   readonly jitter: number;
+}
+
+/** Recycling with its default spacing; limits left out are not checked. */
+export interface ResolvedRecycle {
+  readonly maxRequests: number | undefined;
+  readonly maxConnections: number | undefined;
+  readonly maxRssMB: number | undefined;
+  readonly maxAgeMs: number | undefined;
+  readonly spacing: number;
+}
+
+/** Health checks with every default filled in. */
+export interface ResolvedHealth {
+  readonly pingInterval: number;
+  readonly missedPings: number;
+  readonly probe: ((worker: WorkerInfo) => boolean | Promise<boolean>) | undefined;
+}
+
+/** The heartbeat with every default filled in. */
+export interface ResolvedHeartbeat extends HeartbeatSettings {
+  readonly minReady: number;
 }
 
 /** The options with every default filled in. */
@@ -46,6 +71,10 @@ export interface ResolvedMasterOptions {
   readonly restartSignal: NodeJS.Signals | null;
   readonly graceful: Graceful | undefined;
   readonly logger: Logger;
+  readonly recycle: ResolvedRecycle | undefined;
+  readonly health: ResolvedHealth | undefined;
+  readonly heartbeat: ResolvedHeartbeat | undefined;
+  readonly pidFile: string | undefined;
 }
 
 const KNOWN = new Set([
@@ -66,6 +95,10 @@ const KNOWN = new Set([
   'restartSignal',
   'graceful',
   'logger',
+  'recycle',
+  'health',
+  'heartbeat',
+  'pidFile',
 ]);
 
 const CATCHABLE = new Set(
@@ -234,6 +267,118 @@ function readLogger(value: unknown): Logger {
   );
 }
 
+function readSection(
+  value: unknown,
+  name: string,
+  keys: readonly string[],
+): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value))
+    return fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', name, value, 'an object');
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) {
+      throw new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+        `Master: unknown option "${name}.${key}"; known: ${keys.join(', ')}`,
+      );
+    }
+  }
+  return value;
+}
+
+function readLimit(
+  section: Record<string, unknown>,
+  name: string,
+  key: string,
+): number | undefined {
+  const value = section[key];
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+    `${name}.${key}`,
+    value,
+    'a finite number > 0',
+  );
+}
+
+function readRecycle(value: unknown): ResolvedRecycle | undefined {
+  const keys = ['maxRequests', 'maxConnections', 'maxRssMB', 'maxAgeMs', 'spacing'];
+  const section = readSection(value, 'recycle', keys);
+  if (section === undefined) return undefined;
+  return {
+    maxRequests: readLimit(section, 'recycle', 'maxRequests'),
+    maxConnections: readLimit(section, 'recycle', 'maxConnections'),
+    maxRssMB: readLimit(section, 'recycle', 'maxRssMB'),
+    maxAgeMs: readLimit(section, 'recycle', 'maxAgeMs'),
+    spacing: readLimit(section, 'recycle', 'spacing') ?? MASTER_DEFAULTS.recycleSpacing,
+  };
+}
+
+function readHealth(value: unknown): ResolvedHealth | undefined {
+  if (value === false) return undefined;
+  const section = readSection(value, 'health', ['pingInterval', 'missedPings', 'probe']) ?? {};
+  const { probe } = section;
+  if (probe !== undefined && typeof probe !== 'function') {
+    fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'health.probe', probe, 'a function');
+  }
+  return {
+    pingInterval: readLimit(section, 'health', 'pingInterval') ?? MASTER_DEFAULTS.pingInterval,
+    missedPings: readCount(
+      section['missedPings'],
+      'health.missedPings',
+      MASTER_DEFAULTS.missedPings,
+    ),
+    probe: probe as ResolvedHealth['probe'],
+  };
+}
+
+function readHeartbeat(value: unknown): ResolvedHeartbeat | undefined {
+  const keys = ['port', 'host', 'path', 'token', 'minReady', 'version'];
+  const section = readSection(value, 'heartbeat', keys);
+  if (section === undefined) return undefined;
+  const { port, host, path, token, version } = section;
+  if (!(Number.isInteger(port) && (port as number) >= 0 && (port as number) < 65536)) {
+    fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'heartbeat.port', port, 'a port from 0 to 65535');
+  }
+  const readText = (
+    text: unknown,
+    key: string,
+    fallback: string | undefined,
+  ): string | undefined => {
+    if (text === undefined) return fallback;
+    if (typeof text === 'string' && text !== '') return text;
+    return fail(
+      'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+      `heartbeat.${key}`,
+      text,
+      'a non-empty string',
+    );
+  };
+  const heartbeatPath = readText(path, 'path', '/ecv') ?? '/ecv';
+  if (!heartbeatPath.startsWith('/')) {
+    fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'heartbeat.path', path, "a path starting with '/'");
+  }
+  return {
+    port: port as number,
+    host: readText(host, 'host', '127.0.0.1') ?? '127.0.0.1',
+    path: heartbeatPath,
+    token: readText(token, 'token', undefined),
+    minReady: readCount(section['minReady'], 'heartbeat.minReady', 1),
+    version: readText(
+      version,
+      'version',
+      process.env['LASTCALL_APP_VERSION'] ?? process.env['npm_package_version'],
+    ),
+  };
+}
+
+function readPidFile(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value !== '') return value;
+  return fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'pidFile', value, 'a path');
+}
+
 /** Validates `options` and fills in the defaults. Throws a {@link MasterError}. */
 export function readOptions(options: MasterOptions | undefined): ResolvedMasterOptions {
   if (options !== undefined && !isRecord(options)) {
@@ -276,5 +421,9 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
     restartSignal: readSignal(given['restartSignal']),
     graceful: readGraceful(given['graceful']),
     logger: readLogger(given['logger']),
+    recycle: readRecycle(given['recycle']),
+    health: readHealth(given['health']),
+    heartbeat: readHeartbeat(given['heartbeat']),
+    pidFile: readPidFile(given['pidFile']),
   };
 }

@@ -28,11 +28,29 @@ export interface StatsMessage {
   readonly lastcall: 1;
   readonly type: 'stats';
   readonly requests: number;
+  readonly connections: number;
   readonly rss: number;
 }
 
+/** Worker → master: a question for `master.handle(name, handler)`. */
+export interface RequestMessage {
+  readonly lastcall: 1;
+  readonly type: 'request';
+  readonly id: number;
+  readonly name: string;
+  readonly payload: unknown;
+}
+
+/** Worker → master: the answer to a ping. */
+export interface PongMessage {
+  readonly lastcall: 1;
+  readonly type: 'pong';
+  readonly seq: number;
+}
+
 /** Every lastcall message a worker may send. */
-export type WorkerMessage = ReadyMessage | DrainingMessage | StatsMessage;
+export type WorkerMessage =
+  ReadyMessage | DrainingMessage | StatsMessage | RequestMessage | PongMessage;
 
 /** The lastcall message `value` is, or undefined when it is the app's own. */
 export function readLastcallMessage(

@@ -13,6 +13,49 @@ export interface BackoffOptions {
   readonly jitter?: number;
 }
 
+/** When to replace a worker that has done enough (through the rolling path, one at a time). */
+export interface RecycleOptions {
+  /** Replace a worker once it has received this many requests. */
+  readonly maxRequests?: number;
+  /** … once it holds this many open connections. */
+  readonly maxConnections?: number;
+  /** … once its resident memory passes this many MiB. */
+  readonly maxRssMB?: number;
+  /** … once it is this many ms old. */
+  readonly maxAgeMs?: number;
+  /** ms between two recycles (± 20 %); default 30000. */
+  readonly spacing?: number;
+}
+
+/** Health checks of the workers; `false` turns them off. */
+export interface HealthOptions {
+  /** ms between two pings of each worker; default 5000. */
+  readonly pingInterval?: number;
+  /** Pings in a row a worker may miss (a blocked event loop) before it is replaced; default 3. */
+  readonly missedPings?: number;
+  /**
+   * Your own check, called every `pingInterval` for each ready worker: `false`, a rejection or a
+   * throw replaces it. Default: none.
+   */
+  readonly probe?: (worker: WorkerInfo) => boolean | Promise<boolean>;
+}
+
+/** The master's heartbeat listener for a load balancer (cluster2's ECV). */
+export interface HeartbeatOptions {
+  /** The port; `0` picks a free one (see `master.heartbeatAddress()`). */
+  readonly port: number;
+  /** Default `'127.0.0.1'`. */
+  readonly host?: string;
+  /** Default `'/ecv'`. */
+  readonly path?: string;
+  /** When set, `POST <path>/disable` and `/enable` need `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  /** The fewest ready workers for a 200; default 1. */
+  readonly minReady?: number;
+  /** Reported as `version`; default `LASTCALL_APP_VERSION`, else `npm_package_version`. */
+  readonly version?: string;
+}
+
 /** When a forked worker counts as ready. */
 export type ReadyOn =
   /** Its first `listening` event (any server, any address). */
@@ -64,6 +107,14 @@ export interface MasterOptions {
   readonly graceful?: Graceful;
   /** Where the master logs; default `getLogger('lastcall:master')`. */
   readonly logger?: Logger;
+  /** Recycling; default none. */
+  readonly recycle?: RecycleOptions;
+  /** Health pings and probe; default pings every 5000 ms, 3 may be missed; `false` for none. */
+  readonly health?: HealthOptions | false;
+  /** A heartbeat listener for a load balancer; default none. */
+  readonly heartbeat?: HeartbeatOptions;
+  /** Written at start with the master's pid, refused when it names a live process, removed at exit. */
+  readonly pidFile?: string;
 }
 
 /** The life of one worker, as the master sees it. */
@@ -94,6 +145,8 @@ export interface WorkerInfo {
   readonly rss: number | undefined;
   /** Requests it has received so far, as last reported. */
   readonly requests: number;
+  /** Open connections of its servers, as last reported. */
+  readonly connections: number;
   /** How the previous worker of the slot ended. */
   readonly lastExit: WorkerExit | undefined;
 }
@@ -136,4 +189,5 @@ export interface MasterEvents {
   ];
   restartDone: [report: RestartReport];
   restartAborted: [info: { readonly slot: number; readonly error: Error }];
+  recycle: [info: WorkerEventInfo & { readonly reason: string }];
 }

@@ -13,6 +13,8 @@ export interface WorkerObserver {
   /** The worker began to shut down on its own (a crash, a signal, the app's own call). */
   draining(handle: WorkerHandle, reason: Record<string, unknown> | undefined): void;
   exit(handle: WorkerHandle, exit: WorkerExit): void;
+  /** The worker asks the master something (`requestMaster`). */
+  request(handle: WorkerHandle, message: Record<string, unknown>): void;
 }
 
 /** The timing options a handle needs. */
@@ -33,7 +35,11 @@ export class WorkerHandle {
   readonly forkedAt = Date.now();
   #state: WorkerState = 'starting';
   #requests = 0;
+  #connections = 0;
   #rss: number | undefined;
+  #pingSeq = 0;
+  #isAwaitingPong = false;
+  #missedPings = 0;
   #isDrainOrdered = false;
   #isShuttingDownAlone = false;
   #isKilled = false;
@@ -91,6 +97,8 @@ export class WorkerHandle {
       if (message.type === 'ready' && times.readyOn === 'message') becomeReady();
       else if (message.type === 'stats') this.#readStats(message);
       else if (message.type === 'draining') this.#onDraining(message['reason']);
+      else if (message.type === 'pong') this.#onPong(message['seq']);
+      else if (message.type === 'request') observer.request(this, message);
     });
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
@@ -130,6 +138,34 @@ export class WorkerHandle {
     return this.#rss;
   }
 
+  /** Open connections of its servers, as last reported. */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /** Pings in a row it has not answered. */
+  get missedPings(): number {
+    return this.#missedPings;
+  }
+
+  /** Sends a ping; one still unanswered counts as missed. */
+  ping(): void {
+    if (this.#isAwaitingPong) this.#missedPings += 1;
+    this.#pingSeq += 1;
+    this.#isAwaitingPong = true;
+    this.send({ lastcall: 1, type: 'ping', seq: this.#pingSeq });
+  }
+
+  /** Sends a message over the IPC channel when it is open; never throws. */
+  send(message: object): void {
+    if (!this.worker.isConnected()) return;
+    try {
+      this.worker.send(message, undefined, () => undefined);
+    } catch {
+      // The channel closed between the check and the send: its exit is on its way.
+    }
+  }
+
   /** ms from the fork to readiness, once ready. */
   get startup(): number | undefined {
     return this.#readyAt === undefined ? undefined : this.#readyAt - this.forkedAt;
@@ -159,7 +195,7 @@ export class WorkerHandle {
         type: 'drain',
         timeout: this.#times.drainTimeout,
       };
-      this.#send(message);
+      this.send(message);
       this.#after(this.#times.drainTimeout, () => {
         this.#signal('SIGTERM');
         this.#after(this.#times.killTimeout, () => {
@@ -199,9 +235,16 @@ export class WorkerHandle {
   }
 
   #readStats(message: Record<string, unknown>): void {
-    const { requests, rss } = message;
+    const { requests, connections, rss } = message;
     if (typeof requests === 'number') this.#requests = requests;
+    if (typeof connections === 'number') this.#connections = connections;
     if (typeof rss === 'number') this.#rss = rss;
+  }
+
+  #onPong(seq: unknown): void {
+    if (seq !== this.#pingSeq) return;
+    this.#isAwaitingPong = false;
+    this.#missedPings = 0;
   }
 
   #exitReason(wasStarting: boolean): WorkerExit['reason'] {
@@ -216,15 +259,6 @@ export class WorkerHandle {
     signal: NodeJS.Signals | null = null,
   ): WorkerFailure {
     return { slot: this.slot, pid: this.pid, reason, code, signal, stderrTail: this.stderrTail };
-  }
-
-  #send(message: object): void {
-    if (!this.worker.isConnected()) return;
-    try {
-      this.worker.send(message, undefined, () => undefined);
-    } catch {
-      // The channel closed between the check and the send: its exit is on its way.
-    }
   }
 
   #signal(signal: NodeJS.Signals): void {

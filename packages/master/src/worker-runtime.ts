@@ -12,7 +12,7 @@ import cluster from 'node:cluster';
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { Graceful } from '@lastcall/graceful';
-import { getLogger } from '@lastcall/log-shim';
+import { getLogger, reopenLogs } from '@lastcall/log-shim';
 import { createTerminator } from '@lastcall/terminator';
 import type { Terminator } from '@lastcall/terminator';
 import { DRAIN_TIMEOUT_ENV, MASTER_ENV, STATS_INTERVAL, readLastcallMessage } from './protocol';
@@ -76,12 +76,25 @@ function startRuntime(): void {
 
   process.on('message', (value: unknown) => {
     const message = readLastcallMessage(value);
-    if (message?.type !== 'drain') return;
-    void adopt().shutdown();
+    if (message?.type === 'drain') void adopt().shutdown();
+    else if (message?.type === 'ping' && typeof message['seq'] === 'number') {
+      tellMaster({ lastcall: 1, type: 'pong', seq: message['seq'] });
+    } else if (message?.type === 'reopen-logs') reopenLogs();
   });
 
   const report = (): void => {
-    tellMaster({ lastcall: 1, type: 'stats', requests, rss: process.memoryUsage.rss() });
+    let connections = 0;
+    for (const terminator of terminators.values()) {
+      const stats = terminator.stats();
+      connections += stats.idle + stats.active + stats.upgraded + stats.h2Sessions;
+    }
+    tellMaster({
+      lastcall: 1,
+      type: 'stats',
+      requests,
+      connections,
+      rss: process.memoryUsage.rss(),
+    });
   };
   setInterval(report, STATS_INTERVAL).unref();
 }

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
-import { MASTER_ENV, SLOT_ENV } from './protocol';
+import { MasterError } from './errors';
+import { MASTER_ENV, SLOT_ENV, readLastcallMessage } from './protocol';
 import type { WorkerMessage } from './protocol';
 
 /** True in a worker forked by a lastcall {@link Master}. */
@@ -32,3 +33,96 @@ export function tellMaster(message: WorkerMessage): void {
     // The channel closed between the check and the send: the master is gone.
   }
 }
+
+/** Options of {@link requestMaster}. */
+export interface RequestOptions {
+  /** ms to wait for the answer; default 5000. */
+  readonly timeout?: number;
+}
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: MasterError) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+const pending = new Map<number, Pending>();
+let nextRequestId = 1;
+
+const onResponse = (value: unknown): void => {
+  const message = readLastcallMessage(value);
+  if (message?.type !== 'response' || typeof message['id'] !== 'number') return;
+  const waiting = pending.get(message['id']);
+  if (waiting === undefined) return;
+  settle(message['id']);
+  if (message['ok'] === true) {
+    waiting.resolve(message['value']);
+    return;
+  }
+  const failure = (message['error'] ?? {}) as { message?: unknown; code?: unknown };
+  const code =
+    failure.code === 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN'
+      ? 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN'
+      : 'LASTCALL_ERR_MASTER_REQUEST_FAILED';
+  const text = typeof failure.message === 'string' ? failure.message : 'the master failed';
+  waiting.reject(new MasterError(code, text));
+};
+
+/** Forgets request `id`; the listener goes when nothing is pending, so it keeps no worker alive. */
+function settle(id: number): void {
+  const waiting = pending.get(id);
+  if (waiting !== undefined) clearTimeout(waiting.timer);
+  pending.delete(id);
+  if (pending.size === 0) process.off('message', onResponse);
+}
+
+/**
+ * Asks the master, from a worker: resolves with what the handler registered with
+ * `master.handle(type, handler)` returned for `payload` (cluster2's delegation, for work that
+ * must happen once per machine). Rejects with a `MasterError`: `NO_MASTER` outside a lastcall
+ * worker or when the channel is closed, `REQUEST_TIMEOUT` after `timeout`, `REQUEST_UNKNOWN` when
+ * no handler has that type, `REQUEST_FAILED` when the handler threw (with its message). The
+ * payload and the answer cross the IPC channel: JSON-like values only.
+ */
+export function requestMaster(
+  type: string,
+  payload?: unknown,
+  options: RequestOptions = {},
+): Promise<unknown> {
+  const timeout = options.timeout ?? DEFAULT_REQUEST_TIMEOUT;
+  if (!(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
+    return Promise.reject(
+      new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_TIMEOUT',
+        `requestMaster: option "timeout" must be a finite number of ms > 0, got ${String(timeout)}`,
+      ),
+    );
+  }
+  if (!isMasterWorker() || typeof process.send !== 'function' || !process.connected) {
+    return Promise.reject(
+      new MasterError(
+        'LASTCALL_ERR_MASTER_NO_MASTER',
+        `requestMaster("${type}"): not in a worker of a lastcall master, or its channel is closed`,
+      ),
+    );
+  }
+  const id = nextRequestId;
+  nextRequestId += 1;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      settle(id);
+      reject(
+        new MasterError(
+          'LASTCALL_ERR_MASTER_REQUEST_TIMEOUT',
+          `requestMaster("${type}"): no answer within ${String(timeout)} ms`,
+        ),
+      );
+    }, timeout);
+    if (pending.size === 0) process.on('message', onResponse);
+    pending.set(id, { resolve, reject, timer });
+    tellMaster({ lastcall: 1, type: 'request', id, name: type, payload });
+  });
+}
+
+/** Default of {@link RequestOptions.timeout}, in ms. */
+export const DEFAULT_REQUEST_TIMEOUT = 5000;

@@ -26,12 +26,16 @@ export interface MasterApp extends App {
 /** Starts test/fixtures/master.js with `options` for `new Master()`. */
 export function startMaster(
   options: Record<string, unknown>,
-  { build = 'good', env = {} }: { build?: Build; env?: NodeJS.ProcessEnv } = {},
+  {
+    build = 'good',
+    env = {},
+    probe,
+  }: { build?: Build; env?: NodeJS.ProcessEnv; probe?: 'fail-first' } = {},
 ): MasterApp {
   const buildFile = path.join(makeTempDir(), 'build');
   fs.writeFileSync(buildFile, build);
   const app = startApp(
-    { options },
+    { options, probe },
     {
       fixture: path.join(__dirname, 'fixtures', 'master.js'),
       env: { LASTCALL_LOG_LEVEL: 'warn', BUILD_FILE: buildFile, ...env },

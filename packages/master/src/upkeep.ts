@@ -1,0 +1,150 @@
+import type { Logger } from '@lastcall/log-shim';
+import type { ResolvedHealth, ResolvedRecycle } from './options';
+import type { WorkerInfo } from './types';
+import type { WorkerHandle } from './worker-handle';
+
+/** What {@link Upkeep} needs of the master. */
+export interface UpkeepHost {
+  /** The worker serving each slot, when it is ready. */
+  servingWorkers(): WorkerHandle[];
+  infoOf(handle: WorkerHandle): WorkerInfo;
+  /** Replaces the worker through the rolling path; resolves when done, failed or not needed. */
+  replace(handle: WorkerHandle, reason: string): Promise<void>;
+  /** A rolling restart is under way: it replaces everyone anyway. */
+  isRestarting(): boolean;
+  readonly log: Logger;
+}
+
+const MIB = 1024 * 1024;
+
+/** ± this share of the spacing, so that recycles of many masters do not line up. */
+const SPACING_JITTER = 0.2;
+
+/**
+ * Recycling and health: replaces, one at a time and spaced, a worker that has served too many
+ * requests or connections, grown too big, lived too long, stopped answering pings (a blocked
+ * event loop) or failed the user's probe. Replacements go through the rolling path: the new
+ * worker is ready before the old one drains, and one that cannot drain is killed by the drain
+ * timeouts.
+ */
+export class Upkeep {
+  readonly #recycle: ResolvedRecycle | undefined;
+  readonly #health: ResolvedHealth | undefined;
+  readonly #host: UpkeepHost;
+  readonly #queue = new Map<WorkerHandle, string>();
+  readonly #probing = new Set<WorkerHandle>();
+  #timer: NodeJS.Timeout | undefined;
+  #isReplacing = false;
+  #nextReplacementAt = 0;
+  #lastPingAt = Date.now();
+
+  constructor(
+    recycle: ResolvedRecycle | undefined,
+    health: ResolvedHealth | undefined,
+    host: UpkeepHost,
+  ) {
+    this.#recycle = recycle;
+    this.#health = health;
+    this.#host = host;
+  }
+
+  start(): void {
+    if (this.#recycle === undefined && this.#health === undefined) return;
+    const tick = Math.min(1000, this.#health?.pingInterval ?? 1000);
+    this.#timer = setInterval(() => {
+      this.#check();
+    }, tick);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#queue.clear();
+  }
+
+  #check(): void {
+    const now = Date.now();
+    const isPingDue =
+      this.#health !== undefined && now - this.#lastPingAt >= this.#health.pingInterval;
+    if (isPingDue) this.#lastPingAt = now;
+    for (const handle of this.#host.servingWorkers()) {
+      if (this.#queue.has(handle)) continue;
+      const reason = this.#recycleReason(handle, now) ?? this.#healthReason(handle, isPingDue);
+      if (reason !== undefined) this.#queue.set(handle, reason);
+    }
+    void this.#replaceNext(now);
+  }
+
+  #recycleReason(handle: WorkerHandle, now: number): string | undefined {
+    const limits = this.#recycle;
+    if (limits === undefined) return undefined;
+    if (limits.maxRequests !== undefined && handle.requests >= limits.maxRequests) {
+      return `recycle: ${String(handle.requests)} requests (maxRequests ${String(limits.maxRequests)})`;
+    }
+    if (limits.maxConnections !== undefined && handle.connections >= limits.maxConnections) {
+      return `recycle: ${String(handle.connections)} connections (maxConnections ${String(limits.maxConnections)})`;
+    }
+    const rssMB = (handle.rss ?? 0) / MIB;
+    if (limits.maxRssMB !== undefined && rssMB >= limits.maxRssMB) {
+      return `recycle: rss ${rssMB.toFixed(0)} MiB (maxRssMB ${String(limits.maxRssMB)})`;
+    }
+    const age = now - handle.forkedAt;
+    if (limits.maxAgeMs !== undefined && age >= limits.maxAgeMs) {
+      return `recycle: ${String(age)} ms old (maxAgeMs ${String(limits.maxAgeMs)})`;
+    }
+    return undefined;
+  }
+
+  #healthReason(handle: WorkerHandle, isPingDue: boolean): string | undefined {
+    const health = this.#health;
+    if (health === undefined || !isPingDue) return undefined;
+    handle.ping();
+    if (handle.missedPings >= health.missedPings) {
+      return `health: ${String(handle.missedPings)} pings unanswered`;
+    }
+    if (health.probe !== undefined) this.#probe(handle, health.probe);
+    return undefined;
+  }
+
+  #probe(handle: WorkerHandle, probe: NonNullable<ResolvedHealth['probe']>): void {
+    if (this.#probing.has(handle)) return;
+    this.#probing.add(handle);
+    const fail = (why: string): void => {
+      if (!this.#queue.has(handle) && handle.state === 'ready') {
+        this.#queue.set(handle, `health: the probe ${why}`);
+      }
+    };
+    Promise.resolve()
+      .then(() => probe(this.#host.infoOf(handle)))
+      .then(
+        (isHealthy: unknown) => {
+          if (isHealthy !== true) fail(`answered ${String(isHealthy)}`);
+        },
+        (error: unknown) => {
+          fail(`threw: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      )
+      .finally(() => this.#probing.delete(handle));
+  }
+
+  async #replaceNext(now: number): Promise<void> {
+    if (this.#isReplacing || now < this.#nextReplacementAt || this.#host.isRestarting()) return;
+    for (const [handle, reason] of this.#queue) {
+      this.#queue.delete(handle);
+      if (handle.state !== 'ready') continue;
+      this.#isReplacing = true;
+      try {
+        await this.#host.replace(handle, reason);
+      } finally {
+        this.#isReplacing = false;
+        const spacing = reason.startsWith('health')
+          ? (this.#health?.pingInterval ?? 0)
+          : (this.#recycle?.spacing ?? 0);
+        const jitter = 1 + SPACING_JITTER * (2 * Math.random() - 1);
+        this.#nextReplacementAt = Date.now() + spacing * jitter;
+      }
+      return;
+    }
+  }
+}
