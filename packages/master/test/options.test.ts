@@ -106,6 +106,29 @@ describe('readOptions', () => {
     );
   });
 
+  it('turns health on by default and off with false; fills the heartbeat and recycle defaults', () => {
+    expect(readOptions({}).health).toEqual({
+      pingInterval: 5000,
+      missedPings: 3,
+      probe: undefined,
+    });
+    expect(readOptions({ health: false }).health).toBeUndefined();
+    expect(readOptions({ heartbeat: { port: 0 } }).heartbeat).toMatchObject({
+      port: 0,
+      host: '127.0.0.1',
+      path: '/ecv',
+      token: undefined,
+      minReady: 1,
+    });
+    expect(readOptions({ recycle: { maxAgeMs: 1000 } }).recycle).toEqual({
+      maxRequests: undefined,
+      maxConnections: undefined,
+      maxRssMB: undefined,
+      maxAgeMs: 1000,
+      spacing: 30_000,
+    });
+  });
+
   it('checks a workers function when it is asked', () => {
     const options = readOptions({ workers: () => 0 });
     expect(codeOf(() => options.workers())).toBe('LASTCALL_ERR_MASTER_INVALID_WORKERS');
