@@ -30,12 +30,13 @@ export function startMaster(
     build = 'good',
     env = {},
     probe,
-  }: { build?: Build; env?: NodeJS.ProcessEnv; probe?: 'fail-first' } = {},
+    app: workerApp,
+  }: { build?: Build; env?: NodeJS.ProcessEnv; probe?: 'fail-first'; app?: string } = {},
 ): MasterApp {
   const buildFile = path.join(makeTempDir(), 'build');
   fs.writeFileSync(buildFile, build);
   const app = startApp(
-    { options, probe },
+    { options, probe, app: workerApp },
     {
       fixture: path.join(__dirname, 'fixtures', 'master.js'),
       env: { LASTCALL_LOG_LEVEL: 'warn', BUILD_FILE: buildFile, ...env },

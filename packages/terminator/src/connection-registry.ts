@@ -147,7 +147,12 @@ export class ConnectionRegistry {
   /** Starts draining on behalf of `observer`; the first drain asks every connection to close. */
   beginDrain(observer: DrainObserver): void {
     this.#drains.add(observer);
-    if (this.#drains.size > 1) return;
+    if (this.#drains.size > 1) {
+      // A second terminator of a server another one has closed already: no 'close' event will
+      // come again, so it must hear it now.
+      this.#notifyIfClosed();
+      return;
+    }
     for (const connection of this.#connections.values()) {
       if (connection.upgradeRequest !== undefined) {
         this.#handUpgraded(connection, connection.upgradeRequest);
@@ -157,6 +162,7 @@ export class ConnectionRegistry {
     }
     this.#sessions.closeAll();
     this.#scheduleSweep(0);
+    this.#notifyIfClosed();
   }
 
   /** Stops telling `observer` about the drain. */

@@ -338,6 +338,26 @@ describe.each(protocols)('createTerminator over %s/1.1', (protocol) => {
       });
     });
 
+    test.each(['after the first one resolved', 'while the first one drains'])(
+      'a second terminator of the same server resolves too, asked %s',
+      async (when) => {
+        const testServer = await startServer(protocol);
+        const first = createTerminator(testServer.server);
+        const second = createTerminator(testServer.server);
+        const inFlight = testServer.nextRequest('/slow');
+        const client = await openRawClient(protocol, testServer.port);
+        client.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+        await inFlight;
+        const firstDone = first.terminate();
+        if (when === 'after the first one resolved') {
+          expect(await terminated(firstDone, 2000)).toMatchObject({ graceful: true });
+        }
+        // An app's own terminator and the master's worker runtime both drain one server.
+        expect(await terminated(second.terminate(), 2000)).toMatchObject({ graceful: true });
+        expect(await terminated(firstDone, 2000)).toMatchObject({ graceful: true });
+      },
+    );
+
     test('with keepListening 300 accepts a new connection in the window, answers it (sync handler) with Connection: close, then refuses', async () => {
       const testServer = await startServer(protocol);
       const terminator = createTerminator(testServer.server, {
