@@ -228,6 +228,7 @@ export class Master extends EventEmitter<MasterEvents> {
     const slot = this.#slots[handle.slot];
     return {
       slot: handle.slot,
+      port: this.#options.ports?.[handle.slot],
       id: handle.id,
       pid: handle.pid,
       state: handle.state,
@@ -402,13 +403,21 @@ export class Master extends EventEmitter<MasterEvents> {
       silent: true,
       execArgv: [...process.execArgv, '--require', RUNTIME],
     });
+    const port = this.#options.ports?.[slot.index];
     const worker = cluster.fork({
       ...env,
+      ...(port === undefined ? {} : { PORT: String(port) }),
       [MASTER_ENV]: '1',
       [SLOT_ENV]: String(slot.index),
       [DRAIN_TIMEOUT_ENV]: String(drainTimeout),
     });
-    const times = { readyOn, readyTimeout, drainTimeout, killTimeout };
+    // Fixed-port mode: a worker is ready when it listens on its own port.
+    const times = {
+      readyOn: port !== undefined && readyOn === 'listening' ? { port } : readyOn,
+      readyTimeout,
+      drainTimeout,
+      killTimeout,
+    };
     const handle = new WorkerHandle(slot.index, worker, times, this.#observer);
     this.#handles.add(handle);
     this.#emitAndLog('fork', this.#workerInfo(handle));

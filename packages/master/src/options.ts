@@ -75,6 +75,7 @@ export interface ResolvedMasterOptions {
   readonly health: ResolvedHealth | undefined;
   readonly heartbeat: ResolvedHeartbeat | undefined;
   readonly pidFile: string | undefined;
+  readonly ports: readonly number[] | undefined;
 }
 
 const KNOWN = new Set([
@@ -99,6 +100,7 @@ const KNOWN = new Set([
   'health',
   'heartbeat',
   'pidFile',
+  'ports',
 ]);
 
 const CATCHABLE = new Set(
@@ -373,6 +375,31 @@ function readHeartbeat(value: unknown): ResolvedHeartbeat | undefined {
   };
 }
 
+function readPorts(value: unknown, workers: unknown): readonly number[] | undefined {
+  if (value === undefined) return undefined;
+  const isPort = (port: unknown): boolean =>
+    Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536;
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isPort)) {
+    return fail(
+      'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+      'ports',
+      value,
+      'a non-empty array of ports',
+    );
+  }
+  const ports = value as number[];
+  if (new Set(ports).size !== ports.length) {
+    return fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'ports', value, 'ports without repeats');
+  }
+  if (workers !== undefined && workers !== ports.length) {
+    throw new MasterError(
+      'LASTCALL_ERR_MASTER_INVALID_WORKERS',
+      `Master: option "workers" (${describeValue(workers)}) must be left out or equal the number of ports (${String(ports.length)})`,
+    );
+  }
+  return [...ports];
+}
+
 function readPidFile(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && value !== '') return value;
@@ -403,11 +430,12 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
   ) {
     fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'args', args, 'an array of strings');
   }
+  const ports = readPorts(given['ports'], given['workers']);
   return {
     exec: exec,
     args: args === undefined ? undefined : [...args],
     env: readEnv(given['env']),
-    workers: readWorkers(given['workers']),
+    workers: ports === undefined ? readWorkers(given['workers']) : () => ports.length,
     beforeFork: readBeforeFork(given['beforeFork']),
     readyOn: readReadyOn(given['readyOn']),
     readyTimeout: readMs(given, 'readyTimeout', MASTER_DEFAULTS.readyTimeout),
@@ -425,5 +453,6 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
     health: readHealth(given['health']),
     heartbeat: readHeartbeat(given['heartbeat']),
     pidFile: readPidFile(given['pidFile']),
+    ports,
   };
 }

@@ -115,6 +115,11 @@ export interface MasterOptions {
   readonly heartbeat?: HeartbeatOptions;
   /** Written at start with the master's pid, refused when it names a live process, removed at exit. */
   readonly pidFile?: string;
+  /**
+   * Fixed-port mode, for servers that must not be load-balanced: one worker per port, told its
+   * port in `PORT`, ready when it listens on it. `workers` is the number of ports.
+   */
+  readonly ports?: readonly number[];
 }
 
 /** The life of one worker, as the master sees it. */
@@ -133,6 +138,8 @@ export interface WorkerExit {
 /** One row of {@link Master.status}. */
 export interface WorkerInfo {
   readonly slot: number;
+  /** Its port, in fixed-port mode. */
+  readonly port: number | undefined;
   /** cluster's worker id. */
   readonly id: number;
   readonly pid: number | undefined;

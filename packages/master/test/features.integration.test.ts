@@ -3,6 +3,7 @@
  * polls, the pid file, worker → master requests, recycling and health checks.
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { request } from 'undici';
 import { get, killApps, makeTempDir, sleep, startLoad, startMaster, waitForCount } from './support';
@@ -197,5 +198,51 @@ describe('health checks', () => {
     ]);
     expect(tally.errors).toEqual([]);
     expect(tally.statuses).toEqual([]);
+  });
+});
+
+describe('fixed-port mode', () => {
+  async function freePort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  it('gives each worker its own port, and keeps it through a crash and a rolling restart', async () => {
+    const ports = [await freePort(), await freePort()];
+    const app = await started({ ports, drainTimeout: 3000 });
+    const status = app.eventsNamed('started')[0]?.['status'] as { port: number; pid: number }[];
+    expect(status.map((row) => row.port)).toEqual(ports);
+    for (const row of status) {
+      expect(await get(row.port, '/pid')).toEqual({ status: 200, body: String(row.pid) });
+    }
+    const loads = ports.map((port) => startLoad(port, { keepAlive: 3, fresh: 1 }));
+    await sleep(300);
+    // Crash the worker of the first port: it comes back on that port.
+    void get(ports[0] ?? 0, '/crash');
+    await waitForCount(app, 'ready', 3, 10_000);
+    app.child.kill('SIGUSR2');
+    await waitForCount(app, 'restartDone', 1, 30_000);
+    await sleep(300);
+    const [first, second] = await Promise.all(loads.map((load) => load.stop()));
+    // The second port never noticed; the first lost at most the crashing worker's requests.
+    expect(second?.errors).toEqual([]);
+    expect(second?.statuses).toEqual([]);
+    expect(first?.statuses).toEqual([]);
+    // A plain app: what was executing on the crashed worker may fail, nothing else.
+    expect(first?.errors.length).toBeLessThanOrEqual(4);
+    expect(app.eventsNamed('respawn')).toEqual([expect.objectContaining({ slot: 0 })]);
+    const ready = app.eventsNamed('ready').map((event) => event['slot']);
+    expect(ready).toEqual([expect.any(Number), expect.any(Number), 0, 0, 1]);
+  });
+
+  it('refuses workers that differ from the number of ports', async () => {
+    const app = startMaster({ ports: [31337, 31338], workers: 3 });
+    expect(await app.exited(10_000)).toMatchObject({ code: 1 });
+    expect(app.stderr()).toMatch(
+      /LASTCALL_ERR_MASTER_INVALID_WORKERS|must be left out or equal the number of ports/,
+    );
   });
 });
