@@ -246,3 +246,31 @@ describe('fixed-port mode', () => {
     );
   });
 });
+
+describe("the workers' output", () => {
+  it('reaches the master whole lines at a time, never two workers mid-line', async () => {
+    const app = await started({ workers: 2 });
+    const ports = app.port();
+    // Two connections: round-robin sends one to each worker.
+    const answers = await Promise.all([
+      get(ports, '/spam?lines=150'),
+      get(ports, '/spam?lines=150'),
+    ]);
+    expect(answers).toEqual([
+      { status: 200, body: 'spammed' },
+      { status: 200, body: 'spammed' },
+    ]);
+    const spamLines = (): string[] =>
+      app
+        .stderr()
+        .split('\n')
+        .filter((line) => line.includes('spam '));
+    // The master forwards what it reads; the last lines may still be on their way.
+    const deadline = Date.now() + 5000;
+    while (spamLines().length < 300 && Date.now() < deadline) await sleep(50);
+    const lines = spamLines();
+    expect(lines).toHaveLength(300);
+    for (const line of lines) expect(line).toMatch(/^spam \d+ \d+ x{4000}$/);
+    expect(new Set(lines.map((line) => line.split(' ')[1])).size).toBe(2);
+  });
+});
