@@ -383,8 +383,16 @@ export class Master extends EventEmitter<MasterEvents> {
   /** Forks the slot's worker; the slot's current one is replaced once this one is forked. */
   async #respawn(slot: Slot): Promise<void> {
     try {
+      const previous = slot.current;
       const handle = await this.#fork(slot);
       slot.current = handle;
+      // A worker that shut down by itself keeps listening until its replacement is ready.
+      if (previous !== undefined && previous.state !== 'exited') {
+        handle.ready.then(
+          () => void previous.drain(),
+          () => undefined,
+        );
+      }
     } catch (error) {
       this.#log.error(`slot ${String(slot.index)}: could not fork`, { err: error });
     }
@@ -442,6 +450,13 @@ export class Master extends EventEmitter<MasterEvents> {
         reason: JSON.stringify(reason ?? {}),
       });
       const slot = this.#slots[handle.slot];
+      // The only worker serving its port keeps listening until its replacement is ready; with
+      // others beside it, it closes its listener at once and they take its connections.
+      const othersServing = this.#slots.filter(
+        (other) => other !== slot && other.current?.state === 'ready',
+      ).length;
+      const isAlone = this.#options.ports !== undefined || othersServing === 0;
+      handle.send({ lastcall: 1, type: isAlone ? 'hold' : 'go' });
       if (slot?.current === handle) this.#replaceLost(slot, Date.now() - handle.forkedAt);
     },
     exit: (handle, exit) => {

@@ -250,7 +250,8 @@ export class WorkerHandle {
   #exitReason(wasStarting: boolean): WorkerExit['reason'] {
     if (this.#isKilled) return 'killed';
     if (wasStarting) return 'failed-start';
-    return this.#isDrainOrdered ? 'drained' : 'crash';
+    // One that began to shut down by itself stays a crash, also once the master told it to go.
+    return this.#isDrainOrdered && !this.#isShuttingDownAlone ? 'drained' : 'crash';
   }
 
   #failure(

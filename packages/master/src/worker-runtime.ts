@@ -18,6 +18,24 @@ import type { Terminator } from '@lastcall/terminator';
 import { DRAIN_TIMEOUT_ENV, MASTER_ENV, STATS_INTERVAL, readLastcallMessage } from './protocol';
 import { tellMaster } from './worker';
 
+/**
+ * ms a keep-alive socket must have been quiet before the drain closes it. A pooled client (undici,
+ * an Agent) that got a response without `Connection: close` may send its next request on that
+ * socket at any moment; one that crosses our FIN is lost. Busy sockets get a response with
+ * `Connection: close` within this time and their clients move on; a socket quiet for a second
+ * belongs to a client that is not sending.
+ */
+const IDLE_GRACE = 1000;
+
+/** ms a worker that shuts down by itself waits for the master's `hold` or `go`. */
+const VERDICT_WAIT = 1000;
+
+/**
+ * The share of drainTimeout a held worker waits for its replacement: the rest of its deadline
+ * is left to close its listener and leave the cluster, so that no connection is stranded.
+ */
+const HOLD_SHARE = 0.5;
+
 /** The share of the master's drainTimeout a worker's own shutdown deadline gets. */
 const OWN_DEADLINE_SHARE = 0.9;
 
@@ -36,7 +54,7 @@ function startRuntime(): void {
     const { server } = message as { server: net.Server };
     if (terminators.has(server)) return;
     try {
-      terminators.set(server, createTerminator(server));
+      terminators.set(server, createTerminator(server, { idleGrace: IDLE_GRACE }));
     } catch (error) {
       log.warn('a listening server cannot be drained by the worker runtime', { err: error });
     }
@@ -66,7 +84,13 @@ function startRuntime(): void {
     if (adopted.state === 'running') adopted.once('draining', stopKeepAlive);
     else stopKeepAlive();
     adopted.onShutdown(
-      () => Promise.all([...terminators.values()].map((terminator) => terminator.terminate())),
+      async (_reason, signal) => {
+        // A worker that shuts down by itself (a crash, its own SIGTERM) keeps listening, with
+        // Connection: close on every response, until the master says its replacement is ready:
+        // the only worker on a port that closed its listener first would refuse connections.
+        await untilDrainOrdered(signal);
+        await Promise.all([...terminators.values()].map((terminator) => terminator.terminate()));
+      },
       { name: 'lastcall worker servers' },
     );
     return adopted;
@@ -74,10 +98,52 @@ function startRuntime(): void {
   // After the app's main module: a Graceful it starts there is the one adopted.
   setImmediate(adopt);
 
+  // The master answers a worker that shuts down by itself with `go` (others serve its port:
+  // close the listener now) or `hold` (it is the only one: keep listening until the drain order
+  // says the replacement is ready).
+  let verdict: 'go' | 'hold' | undefined;
+  let isDrainOrdered = false;
+  const wakers = new Set<() => void>();
+  const wake = (): void => {
+    for (const waker of [...wakers]) waker();
+  };
+  const waitUntil = (isDone: () => boolean, ms: number, signal: AbortSignal): Promise<void> => {
+    if (isDone() || !process.connected || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        if (!isDone() && !signal.aborted && process.connected && Date.now() < deadline) return;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        process.off('disconnect', done);
+        wakers.delete(done);
+        resolve();
+      };
+      const deadline = Date.now() + ms;
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      process.once('disconnect', done);
+      wakers.add(done);
+    });
+  };
+  const untilDrainOrdered = async (signal: AbortSignal): Promise<void> => {
+    await waitUntil(() => isDrainOrdered || verdict !== undefined, VERDICT_WAIT, signal);
+    if (verdict !== 'hold') return;
+    const drainTimeout = Number(process.env[DRAIN_TIMEOUT_ENV]);
+    const holdFor =
+      Number.isFinite(drainTimeout) && drainTimeout > 0 ? drainTimeout * HOLD_SHARE : 0;
+    await waitUntil(() => isDrainOrdered, holdFor, signal);
+  };
+
   process.on('message', (value: unknown) => {
     const message = readLastcallMessage(value);
-    if (message?.type === 'drain') void adopt().shutdown();
-    else if (message?.type === 'ping' && typeof message['seq'] === 'number') {
+    if (message?.type === 'drain') {
+      isDrainOrdered = true;
+      wake();
+      void adopt().shutdown();
+    } else if (message?.type === 'hold' || message?.type === 'go') {
+      verdict = message.type;
+      wake();
+    } else if (message?.type === 'ping' && typeof message['seq'] === 'number') {
       tellMaster({ lastcall: 1, type: 'pong', seq: message['seq'] });
     } else if (message?.type === 'reopen-logs') reopenLogs();
   });
