@@ -127,6 +127,8 @@ export class Master extends EventEmitter<MasterEvents> {
         'Master.start(): already started',
       );
     }
+    // Asked first: a workers() function that answers nonsense throws before anything is set up.
+    const count = this.#options.workers();
     this.#state = 'starting';
     this.#install();
     try {
@@ -137,7 +139,6 @@ export class Master extends EventEmitter<MasterEvents> {
       this.#uninstall();
       throw error;
     }
-    const count = this.#options.workers();
     for (let index = 0; index < count; index += 1) this.#slots.push(new Slot(index));
     this.#log.info('starting', { workers: count });
     const outcome = new Promise<MasterError | undefined>((resolve) => {

@@ -147,6 +147,22 @@ describe('the end of a master', () => {
     again.close();
   });
 
+  it('on a second SIGTERM during the drain exits at once and kills every worker', async () => {
+    const app = startMaster({ workers: 2 });
+    await app.waitFor('started', 20_000);
+    const pids = forkedPids(app);
+    const slow = get(app.port(), '/slow?ms=20000');
+    await sleep(200);
+    app.child.kill('SIGTERM');
+    await sleep(300);
+    app.child.kill('SIGTERM');
+    // 128 + SIGTERM's 15: graceful's forced exit.
+    expect(await app.exited(4000)).toEqual({ code: 143, signal: null });
+    // SIGKILLed as the master exits; margin 4 over a second.
+    for (const pid of pids) expect(await waitGone(pid, 4000)).toBe(true);
+    expect(await slow).toEqual({ error: expect.any(String) as string });
+  });
+
   it('SIGKILLed leaves no worker behind', async () => {
     const app = startMaster({ workers: 2 });
     await app.waitFor('started', 20_000);
