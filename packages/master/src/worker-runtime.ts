@@ -110,16 +110,19 @@ function startRuntime(): void {
   const waitUntil = (isDone: () => boolean, ms: number, signal: AbortSignal): Promise<void> => {
     if (isDone() || !process.connected || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
+      let isTimedOut = false;
       const done = (): void => {
-        if (!isDone() && !signal.aborted && process.connected && Date.now() < deadline) return;
+        if (!isDone() && !signal.aborted && process.connected && !isTimedOut) return;
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
         process.off('disconnect', done);
         wakers.delete(done);
         resolve();
       };
-      const deadline = Date.now() + ms;
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => {
+        isTimedOut = true;
+        done();
+      }, ms);
       signal.addEventListener('abort', done, { once: true });
       process.once('disconnect', done);
       wakers.add(done);
