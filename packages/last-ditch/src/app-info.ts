@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import type { Cluster } from 'node:cluster';
 import * as path from 'node:path';
+import { mainModulePath } from '@lastcall/log-shim';
 
 /**
  * The app's own name from the nearest package.json above its main module, then above the
  * working folder; `'app'` when there is none.
  */
 export function findAppName(): string {
-  const starts = [require.main?.filename, path.join(process.cwd(), 'index.js')];
+  const starts = [mainModulePath(), path.join(process.cwd(), 'index.js')];
   for (const start of starts) {
     if (start === undefined) continue;
     let dir = path.dirname(start);

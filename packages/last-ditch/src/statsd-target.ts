@@ -2,6 +2,7 @@ import * as dgram from 'node:dgram';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { mainModulePath } from '@lastcall/log-shim';
 import { LastDitchError } from './errors';
 import { isObject } from './options';
 import type { StatsdLike } from './types';
@@ -25,11 +26,9 @@ export function crashMetricName(app: string): string {
  * folder, then from next to this package. Only called when a report needs it.
  */
 function loadStatsdClient(): StatsdClientConstructor {
-  const anchors = [
-    require.main?.filename,
-    path.join(process.cwd(), 'package.json'),
-    __filename,
-  ].filter((anchor) => anchor !== undefined);
+  const anchors = [mainModulePath(), path.join(process.cwd(), 'package.json'), __filename].filter(
+    (anchor) => anchor !== undefined,
+  );
   for (const anchor of anchors) {
     try {
       return createRequire(anchor)('statsd-client') as StatsdClientConstructor;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { mainModulePath } from './main-module';
 
 /** The part of the `winston` module the shim reads to find the app's default logger. */
 interface WinstonModule {
@@ -16,7 +17,7 @@ export function appRequires(): NodeJS.Require[] {
 
 /** The files the app's `require` resolves from: its main module, then its working folder. */
 function appAnchors(): string[] {
-  const anchors = [require.main?.filename, path.join(process.cwd(), 'package.json')];
+  const anchors = [mainModulePath(), path.join(process.cwd(), 'package.json')];
   return anchors.filter((anchor) => anchor !== undefined);
 }
 

@@ -5,6 +5,7 @@ export { serializeError, MAX_CAUSE_DEPTH } from './serialize-error';
 export type { SerializedError, SerializeErrorOptions } from './serialize-error';
 export { detectLoggerKind } from './adapters';
 export { describeValue } from './describe-value';
+export { mainModulePath } from './main-module';
 export type { LoggerKind } from './adapters';
 export { CodedError } from './coded-error';
 export { LogShimError } from './errors';

@@ -164,6 +164,24 @@ describe('recycling', () => {
   });
 });
 
+describe('recycling by other limits', () => {
+  it.each([
+    ['age', { maxAgeMs: 1500 }, /^recycle: \d+ ms old \(maxAgeMs 1500\)$/],
+    ['memory', { maxRssMB: 1 }, /^recycle: rss \d+ MiB \(maxRssMB 1\)$/],
+    ['connections', { maxConnections: 2 }, /^recycle: \d+ connections \(maxConnections 2\)$/],
+  ])('by %s replaces workers with no failed request', async (_what, limits, reason) => {
+    const app = await started({ workers: 2, recycle: { ...limits, spacing: 500 } });
+    const load = startLoad(app.port(), { keepAlive: 8, fresh: 1 });
+    const [recycle] = await waitForCount(app, 'recycle', 1, 15_000);
+    await waitForCount(app, 'restartStep', 1, 15_000);
+    await waitForCount(app, 'exit', 1, 15_000);
+    const tally = await load.stop();
+    expect(recycle?.['reason']).toMatch(reason);
+    expect(tally.errors).toEqual([]);
+    expect(tally.statuses).toEqual([]);
+  });
+});
+
 describe('health checks', () => {
   it('replace a worker whose event loop is blocked, killing it when it cannot drain', async () => {
     const app = await started({
@@ -244,6 +262,52 @@ describe('fixed-port mode', () => {
     expect(app.stderr()).toMatch(
       /LASTCALL_ERR_MASTER_INVALID_WORKERS|must be left out or equal the number of ports/,
     );
+  });
+});
+
+describe('SIGUSR2 when it is not the restart signal', () => {
+  it('reopens the setupLogs() files of the master and of every worker, as after logrotate', async () => {
+    const logsDir = makeTempDir();
+    const app = startMaster(
+      { workers: 1, restartSignal: 'SIGHUP' },
+      { logsDir, env: { LASTCALL_LOG_LEVEL: 'info' } },
+    );
+    await app.waitFor('started', 20_000);
+    const files = (): string[] => fs.readdirSync(logsDir).filter((name) => name.endsWith('.log'));
+    const deadline = Date.now() + 5000;
+    while (files().length < 2 && Date.now() < deadline) await sleep(50);
+    const before = files().sort();
+    expect(before).toEqual([
+      expect.stringMatching(/^master-/),
+      expect.stringMatching(/^worker-1-/),
+    ]);
+    // logrotate: move the files away, then SIGUSR2.
+    for (const name of before)
+      fs.renameSync(path.join(logsDir, name), path.join(logsDir, `${name}.1`));
+    app.child.kill('SIGUSR2');
+    await sleep(500);
+    expect(await get(app.port(), '/log?text=after-rotation')).toEqual({
+      status: 200,
+      body: 'logged',
+    });
+    // The master logs the restart SIGHUP starts, into its reopened file.
+    app.child.kill('SIGHUP');
+    await waitForCount(app, 'restartDone', 1, 20_000);
+    const reopened = (name: string): string =>
+      fs.existsSync(path.join(logsDir, name))
+        ? fs.readFileSync(path.join(logsDir, name), 'utf8')
+        : '';
+    const waitUntil = Date.now() + 5000;
+    while (!(
+      reopened(before[0] ?? '').includes('SIGHUP') &&
+      reopened(before[1] ?? '').includes('after-rotation')
+    )) {
+      if (Date.now() > waitUntil) break;
+      await sleep(50);
+    }
+    expect(reopened(before[0] ?? '')).toContain('SIGHUP received; rolling restart');
+    expect(reopened(before[1] ?? '')).toContain('after-rotation');
+    expect(app.eventsNamed('restart')).toHaveLength(1);
   });
 });
 

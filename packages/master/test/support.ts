@@ -31,12 +31,19 @@ export function startMaster(
     env = {},
     probe,
     app: workerApp,
-  }: { build?: Build; env?: NodeJS.ProcessEnv; probe?: 'fail-first'; app?: string } = {},
+    logsDir,
+  }: {
+    build?: Build;
+    env?: NodeJS.ProcessEnv;
+    probe?: 'fail-first';
+    app?: string;
+    logsDir?: string;
+  } = {},
 ): MasterApp {
   const buildFile = path.join(makeTempDir(), 'build');
   fs.writeFileSync(buildFile, build);
   const app = startApp(
-    { options, probe, app: workerApp },
+    { options, probe, app: workerApp, logsDir },
     {
       fixture: path.join(__dirname, 'fixtures', 'master.js'),
       env: { LASTCALL_LOG_LEVEL: 'warn', BUILD_FILE: buildFile, ...env },
