@@ -27,8 +27,8 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
 const { summarize, shuffle } = require('../terminator/lib/stats');
+const { machineLine, writeMarkdownReport } = require('../lib/report');
 
-const REPO_ROOT = path.resolve(__dirname, '../../..');
 const argv = process.argv.slice(2);
 const { values } = parseArgs({
   args: argv,
@@ -253,29 +253,21 @@ async function main() {
     'Per repetition the Express versions and, within each, the variants run in a shuffled order; a ratio is computed per repetition against the bare run of the same repetition, then summarised the same way.',
     '',
     `- Command: \`node tools/bench/express/cpu.js${argv.length ? ` ${argv.join(' ')}` : ''}\``,
-    `- Node ${process.version} on ${os.platform()} ${os.release()} ${os.arch()}, ${os.cpus().length} × ${(os.cpus()[0]?.model ?? 'unknown').trim()}`,
+    `- ${machineLine()}`,
     `- Date: ${new Date().toISOString()}; total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`,
     '',
     ...sections,
     "The middleware's per-request work: one read of graceful's state, one object for the request's context and one `AsyncLocalStorage.run()`. No timer, interval or listener is added per request. `ge.listen()` adds the terminator, which tracks each socket and each request in flight so that it can drain them.",
     '',
   ];
-  const outDir = values.out
-    ? path.resolve(values.out)
-    : argv.length === 0
-      ? path.join(REPO_ROOT, 'docs', 'benchmarks')
-      : path.join(os.tmpdir(), 'lastcall-bench-express');
-  fs.mkdirSync(outDir, { recursive: true });
-  let markdown = lines.join('\n');
-  try {
-    const prettier = require('prettier');
-    const config = (await prettier.resolveConfig(path.join(REPO_ROOT, 'docs', 'x.md'))) || {};
-    markdown = await prettier.format(markdown, { ...config, parser: 'markdown' });
-  } catch (error) {
-    process.stderr.write(`prettier unavailable (${error.message}); writing unformatted markdown\n`);
-  }
-  fs.writeFileSync(path.join(outDir, 'express.md'), markdown);
-  process.stdout.write(`wrote ${path.join(outDir, 'express.md')}\n`);
+  const file = await writeMarkdownReport({
+    lines,
+    fileName: 'express.md',
+    argv,
+    out: values.out,
+    tmpName: 'lastcall-bench-express',
+  });
+  process.stdout.write(`wrote ${file}\n`);
 }
 
 main().catch((error) => {

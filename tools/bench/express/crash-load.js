@@ -17,14 +17,13 @@
 //     [--express express|express5] [--out DIR]
 
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { Client, Pool } = require('undici');
 const { summarize } = require('../terminator/lib/stats');
+const { REPO_ROOT, machineLine, writeMarkdownReport } = require('../lib/report');
 
-const REPO_ROOT = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(REPO_ROOT, 'packages/express/test/fixtures');
 const argv = process.argv.slice(2);
 const { values } = parseArgs({
@@ -181,7 +180,7 @@ async function main() {
     `The load is undici's keep-alive Pool, ${CONNECTIONS} connections, one \`GET /slow?ms=5\` in flight on each. **single**: one process of \`packages/express/test/fixtures/app.js\`; after 400 ms one request crashes it (a throw in a timer), and the load runs until the process is gone. **cluster**: two workers of that app behind a plain \`node:cluster\` primary that forks a replacement when a worker says it is draining (\`test/fixtures/cluster.js\`); ${CLUSTER_CRASHES} crashes, each once the previous replacement listens and the crashed worker has exited, while the load goes on. ${RUNS} runs of each; "answered" is the median [min–max] per run, the other columns are totals over all runs.`,
     '',
     `- Command: \`node tools/bench/express/crash-load.js${argv.length ? ` ${argv.join(' ')}` : ''}\``,
-    `- Node ${process.version} on ${os.platform()} ${os.release()} ${os.arch()}, ${os.cpus().length} × ${(os.cpus()[0]?.model ?? 'unknown').trim()}`,
+    `- ${machineLine()}`,
     `- Date: ${new Date().toISOString()}; total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`,
     '',
     '| setup | express | answered 200 | crashes (500) | 503 | reset | refused | other |',
@@ -200,22 +199,14 @@ async function main() {
     "A **refused** request in the single setup is the load meeting the closed listener of a process that is gone; in a real deployment a load balancer or the cluster master sends it elsewhere, which is what the cluster setup shows. A **reset** in the single setup is a new connection still in the kernel's accept queue when the listener closed, or a request that crossed the FIN of an idle socket the drain closed.",
     '',
   );
-  const outDir = values.out
-    ? path.resolve(values.out)
-    : argv.length === 0
-      ? path.join(REPO_ROOT, 'docs', 'benchmarks')
-      : path.join(os.tmpdir(), 'lastcall-bench-express');
-  fs.mkdirSync(outDir, { recursive: true });
-  let markdown = lines.join('\n');
-  try {
-    const prettier = require('prettier');
-    const config = (await prettier.resolveConfig(path.join(REPO_ROOT, 'docs', 'x.md'))) || {};
-    markdown = await prettier.format(markdown, { ...config, parser: 'markdown' });
-  } catch (error) {
-    process.stderr.write(`prettier unavailable (${error.message}); writing unformatted markdown\n`);
-  }
-  fs.writeFileSync(path.join(outDir, 'express-crash.md'), markdown);
-  process.stdout.write(`wrote ${path.join(outDir, 'express-crash.md')}\n`);
+  const file = await writeMarkdownReport({
+    lines,
+    fileName: 'express-crash.md',
+    argv,
+    out: values.out,
+    tmpName: 'lastcall-bench-express',
+  });
+  process.stdout.write(`wrote ${file}\n`);
 }
 
 main().catch((error) => {

@@ -8,14 +8,11 @@
 //
 //   npm run build && node --expose-gc tools/bench/master/restarts.js [--restarts N] [--every K]
 
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { Master } = require('@lastcall/master');
+const { freePort, machineLine, writeMarkdownReport } = require('../lib/report');
 
-const REPO_ROOT = path.resolve(__dirname, '../../..');
 const argv = process.argv.slice(2);
 const { values } = parseArgs({
   args: argv,
@@ -27,15 +24,6 @@ const { values } = parseArgs({
 });
 const restarts = Number(values.restarts);
 const every = Number(values.every);
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function sample(done) {
   global.gc?.();
@@ -86,7 +74,7 @@ async function main() {
     `One master (this process, \`node --expose-gc\`), one worker, ${restarts} rolling restarts one after the other; the master's RSS and used heap after a GC, every ${every} restarts.`,
     '',
     `- Command: \`node --expose-gc tools/bench/master/restarts.js${argv.length ? ` ${argv.join(' ')}` : ''}\``,
-    `- Node ${process.version} on ${os.platform()} ${os.release()} ${os.arch()}, ${os.cpus().length} × ${(os.cpus()[0]?.model ?? 'unknown').trim()}`,
+    `- ${machineLine()}`,
     `- Date: ${new Date().toISOString()}; total ${seconds.toFixed(0)} s (${(seconds / restarts).toFixed(2)} s a restart)`,
     '',
     '| restarts | RSS (MiB) | heap used (MiB) |',
@@ -98,22 +86,14 @@ async function main() {
     `From ${first.done} to ${last.done} restarts the heap went from ${first.heapMiB.toFixed(2)} to ${last.heapMiB.toFixed(2)} MiB (×${(last.heapMiB / first.heapMiB).toFixed(3)}), the RSS from ${first.rssMiB.toFixed(1)} to ${last.rssMiB.toFixed(1)} MiB.`,
     '',
   ];
-  const outDir = values.out
-    ? path.resolve(values.out)
-    : argv.length === 0
-      ? path.join(REPO_ROOT, 'docs', 'benchmarks')
-      : path.join(os.tmpdir(), 'lastcall-bench-master');
-  fs.mkdirSync(outDir, { recursive: true });
-  let markdown = lines.join('\n');
-  try {
-    const prettier = require('prettier');
-    const config = (await prettier.resolveConfig(path.join(REPO_ROOT, 'docs', 'x.md'))) || {};
-    markdown = await prettier.format(markdown, { ...config, parser: 'markdown' });
-  } catch (error) {
-    process.stderr.write(`prettier unavailable (${error.message}); writing unformatted markdown\n`);
-  }
-  fs.writeFileSync(path.join(outDir, 'master-restarts.md'), markdown);
-  process.stdout.write(`wrote ${path.join(outDir, 'master-restarts.md')}\n`);
+  const file = await writeMarkdownReport({
+    lines,
+    fileName: 'master-restarts.md',
+    argv,
+    out: values.out,
+    tmpName: 'lastcall-bench-master',
+  });
+  process.stdout.write(`wrote ${file}\n`);
   process.exit(0);
 }
 

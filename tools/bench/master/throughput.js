@@ -10,14 +10,12 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
 const { summarize, shuffle } = require('../terminator/lib/stats');
+const { freePort, machineLine, writeMarkdownReport } = require('../lib/report');
 
-const REPO_ROOT = path.resolve(__dirname, '../../..');
 const argv = process.argv.slice(2);
 const { values } = parseArgs({
   args: argv,
@@ -34,15 +32,6 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const workers = Number(values.workers);
 const VARIANTS = { naive: 'cluster-naive.js', lastcall: 'cluster-lastcall.js' };
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function measure(variant) {
   const port = await freePort();
@@ -115,7 +104,7 @@ async function main() {
     `The same ${workers} workers (a bare \`http.createServer\` answering \`hello\`) behind a naive \`node:cluster\` primary and behind \`@lastcall/master\` with its defaults (the worker runtime in every worker, health pings every 5 s, stats every second). autocannon, ${connections} keep-alive connections, ${seconds} s after a 1 s warm-up, client in this process. Per repetition both run in a shuffled order; the ratio is lastcall / naive of the same repetition. **median [min–max]** over ${reps} repetitions. The primary's RSS is read from /proc after the load.`,
     '',
     `- Command: \`node tools/bench/master/throughput.js${argv.length ? ` ${argv.join(' ')}` : ''}\``,
-    `- Node ${process.version} on ${os.platform()} ${os.release()} ${os.arch()}, ${os.cpus().length} × ${(os.cpus()[0]?.model ?? 'unknown').trim()}`,
+    `- ${machineLine()}`,
     `- Date: ${new Date().toISOString()}; total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`,
     '',
     '| primary | requests/s | primary RSS (KiB) |',
@@ -125,24 +114,14 @@ async function main() {
     `| lastcall / naive | ×${cell(summarize(ratios), 3)} | |`,
     '',
   ];
-  const outDir = values.out
-    ? path.resolve(values.out)
-    : argv.length === 0
-      ? path.join(REPO_ROOT, 'docs', 'benchmarks')
-      : path.join(os.tmpdir(), 'lastcall-bench-master');
-  fs.mkdirSync(outDir, { recursive: true });
-  let markdown = lines.join('\n');
-  try {
-    const prettier = require('prettier');
-    const config = (await prettier.resolveConfig(path.join(REPO_ROOT, 'docs', 'x.md'))) || {};
-    markdown = await prettier.format(markdown, { ...config, parser: 'markdown' });
-  } catch (error) {
-    process.stderr.write(`prettier unavailable (${error.message}); writing unformatted markdown\n`);
-  }
-  fs.writeFileSync(path.join(outDir, 'master.md'), markdown);
-  process.stdout.write(
-    `lastcall / naive: ×${cell(summarize(ratios), 3)}\nwrote ${path.join(outDir, 'master.md')}\n`,
-  );
+  const file = await writeMarkdownReport({
+    lines,
+    fileName: 'master.md',
+    argv,
+    out: values.out,
+    tmpName: 'lastcall-bench-master',
+  });
+  process.stdout.write(`lastcall / naive: ×${cell(summarize(ratios), 3)}\nwrote ${file}\n`);
 }
 
 main().catch((error) => {
