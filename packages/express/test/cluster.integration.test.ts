@@ -16,7 +16,13 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Pool } from 'undici';
-import { killApps, makeTempDir, readCrashLog, startApp } from '../../graceful/test/run-app';
+import {
+  killApps,
+  makeTempDir,
+  readCrashLog,
+  startApp,
+  waitForCount,
+} from '../../graceful/test/run-app';
 import type { App } from '../../graceful/test/run-app';
 
 afterEach(killApps);
@@ -46,24 +52,6 @@ async function startCluster(expressModule: string): Promise<Cluster> {
   );
   const port = (await app.waitFor('ready', 20_000))['port'] as number;
   return { app, port, crashLog };
-}
-
-function countOf(app: App, name: string): number {
-  return app.events.filter((event) => event.event === name).length;
-}
-
-/** Resolves once the app has printed `count` events named `name`; rejects after `ms`. */
-async function waitForCount(app: App, name: string, count: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (countOf(app, name) < count) {
-    if (Date.now() > deadline || app.child.exitCode !== null || app.child.signalCode !== null) {
-      throw new Error(
-        `${String(countOf(app, name))} of ${String(count)} "${name}" within ${String(ms)} ms\n` +
-          `events: ${JSON.stringify(app.events)}\nstderr: ${app.stderr()}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 export { DISCONNECT_TIMEOUT, Graceful } from './graceful';
 export { describeReason } from './shutdown-reason';
+export { tellParent } from './process-role';
 export { GracefulError } from './errors';
 export type { GracefulErrorCode } from './errors';
 export { DEFAULT_SIGNALS, DEFAULT_TIMEOUT } from './options';

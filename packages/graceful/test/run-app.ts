@@ -123,6 +123,30 @@ export function startApp(
   };
 }
 
+/**
+ * Resolves with the events named `name` once the app has printed `count` of them; rejects after
+ * `ms`, or as soon as the app has exited without them.
+ */
+export async function waitForCount(
+  app: App,
+  name: string,
+  count: number,
+  ms = 20_000,
+): Promise<AppEvent[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = app.events.filter((event) => event.event === name);
+    if (found.length >= count) return found;
+    if (Date.now() > deadline || app.child.exitCode !== null || app.child.signalCode !== null) {
+      throw new Error(
+        `${String(found.length)} of ${String(count)} "${name}" within ${String(ms)} ms\n` +
+          `events: ${JSON.stringify(app.events)}\nstderr: ${app.stderr()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** SIGKILLs every app still running and removes the temp folders. */
 export function killApps(): void {
   for (const child of running) child.kill('SIGKILL');

@@ -42,6 +42,7 @@ export class WorkerHandle {
   #missedPings = 0;
   #isDrainOrdered = false;
   #isShuttingDownAlone = false;
+  #isDeadlineArmed = false;
   #isKilled = false;
   #readyAt: number | undefined;
   readonly #stderr: OutputTail | undefined;
@@ -196,12 +197,7 @@ export class WorkerHandle {
         timeout: this.#times.drainTimeout,
       };
       this.send(message);
-      this.#after(this.#times.drainTimeout, () => {
-        this.#signal('SIGTERM');
-        this.#after(this.#times.killTimeout, () => {
-          this.kill();
-        });
-      });
+      this.#armDeadline();
     }
     return this.exited;
   }
@@ -220,12 +216,7 @@ export class WorkerHandle {
     if (wasOrdered || this.#isShuttingDownAlone) return;
     // It shuts down on its own: it still gets the same deadline and kill as an ordered drain.
     this.#isShuttingDownAlone = true;
-    this.#after(this.#times.drainTimeout, () => {
-      this.#signal('SIGTERM');
-      this.#after(this.#times.killTimeout, () => {
-        this.kill();
-      });
-    });
+    this.#armDeadline();
     this.#observer.draining(
       this,
       typeof reason === 'object' && reason !== null
@@ -269,6 +260,18 @@ export class WorkerHandle {
     } catch {
       // Already gone.
     }
+  }
+
+  /** SIGTERM `drainTimeout` from now, SIGKILL `killTimeout` later; armed once per worker. */
+  #armDeadline(): void {
+    if (this.#isDeadlineArmed) return;
+    this.#isDeadlineArmed = true;
+    this.#after(this.#times.drainTimeout, () => {
+      this.#signal('SIGTERM');
+      this.#after(this.#times.killTimeout, () => {
+        this.kill();
+      });
+    });
   }
 
   #after(ms: number, run: () => void): NodeJS.Timeout {

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { tellParent } from '@lastcall/graceful';
 import { MasterError } from './errors';
 import { MASTER_ENV, SLOT_ENV, readLastcallMessage } from './protocol';
 import type { WorkerMessage } from './protocol';
@@ -26,12 +27,7 @@ export function ready(): void {
 
 /** Sends a lastcall message to the master when the channel is open; never throws. */
 export function tellMaster(message: WorkerMessage): void {
-  if (typeof process.send !== 'function' || !process.connected) return;
-  try {
-    process.send(message, undefined, {}, () => undefined);
-  } catch {
-    // The channel closed between the check and the send: the master is gone.
-  }
+  tellParent(message);
 }
 
 /** Options of {@link requestMaster}. */

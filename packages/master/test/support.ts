@@ -8,7 +8,7 @@ import { Client, Pool } from 'undici';
 import { makeTempDir, startApp } from '../../graceful/test/run-app';
 import type { App, AppEvent } from '../../graceful/test/run-app';
 
-export { killApps, makeTempDir } from '../../graceful/test/run-app';
+export { killApps, makeTempDir, waitForCount } from '../../graceful/test/run-app';
 export type { App, AppEvent };
 
 /** The worker builds test/fixtures/worker-app.js knows. */
@@ -136,27 +136,6 @@ export async function get(
     return { error: code ?? message };
   } finally {
     await client.close();
-  }
-}
-
-/** Waits until `count` events named `name` were printed; bounded by `ms`. */
-export async function waitForCount(
-  app: App,
-  name: string,
-  count: number,
-  ms = 20_000,
-): Promise<AppEvent[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = app.events.filter((event) => event.event === name);
-    if (found.length >= count) return found;
-    if (Date.now() > deadline || app.child.exitCode !== null || app.child.signalCode !== null) {
-      throw new Error(
-        `${String(found.length)} of ${String(count)} "${name}" within ${String(ms)} ms\n` +
-          `events: ${JSON.stringify(app.events)}\nstderr: ${app.stderr()}`,
-      );
-    }
-    await sleep(20);
   }
 }
 
