@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { MasterError } from './errors';
 
 /** What the heartbeat reports, asked of the master on every request. */
 export interface HeartbeatState {
@@ -59,12 +60,26 @@ export class Heartbeat {
     this.#server.keepAliveTimeout = 2000;
   }
 
-  /** Listens; rejects with the listen error (EADDRINUSE, say). */
+  /**
+   * Listens; rejects with `LASTCALL_ERR_MASTER_PORT_IN_USE` naming the address, or
+   * `LASTCALL_ERR_MASTER_START_FAILED` for any other listen error (its `cause`).
+   */
   listen(): Promise<AddressInfo> {
+    const { host, port } = this.#settings;
     return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#settings.port, this.#settings.host, () => {
-        this.#server.off('error', reject);
+      const fail = (error: NodeJS.ErrnoException): void => {
+        const isInUse = error.code === 'EADDRINUSE';
+        reject(
+          new MasterError(
+            isInUse ? 'LASTCALL_ERR_MASTER_PORT_IN_USE' : 'LASTCALL_ERR_MASTER_START_FAILED',
+            `the heartbeat could not listen on ${host}:${String(port)}: ${isInUse ? 'address already in use' : error.message}`,
+            { cause: error },
+          ),
+        );
+      };
+      this.#server.once('error', fail);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', fail);
         resolve(this.#server.address() as AddressInfo);
       });
     });
@@ -180,3 +195,13 @@ export function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
+
+/** The settings of a master without a heartbeat listener, whose health() still answers. */
+export const NO_LISTENER: HeartbeatSettings & { readonly minReady: number } = {
+  port: 0,
+  host: '127.0.0.1',
+  path: '/ecv',
+  token: undefined,
+  version: undefined,
+  minReady: 1,
+};

@@ -1,5 +1,5 @@
 export { Master } from './master';
-export type { RequestHandler } from './master';
+export type { RequestHandler } from './request-router';
 export { MasterError } from './errors';
 export type { MasterErrorCode, WorkerFailure } from './errors';
 export { MASTER_DEFAULTS, workersFromEnvironment } from './options';

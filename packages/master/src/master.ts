@@ -1,35 +1,26 @@
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
-import { Graceful } from '@lastcall/graceful';
-import { reopenLogs } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import { MasterError } from './errors';
 import type { WorkerFailure } from './errors';
 import { NotReadyError, describeFailures, portInUse } from './failures';
+import { forkWorker } from './fork';
 import { readOptions } from './options';
 import type { ResolvedMasterOptions } from './options';
-import { DRAIN_TIMEOUT_ENV, MASTER_ENV, SLOT_ENV } from './protocol';
-import { Heartbeat } from './heartbeat';
+import { Heartbeat, NO_LISTENER } from './heartbeat';
 import type { HeartbeatBody } from './heartbeat';
-import { removePidFile, writePidFile } from './pid-file';
+import { writePidFile } from './pid-file';
+import { ProcessHooks } from './process-hooks';
+import { RequestRouter } from './request-router';
+import type { RequestHandler } from './request-router';
+import { RollingRestart } from './rolling-restart';
+import { SerialRun } from './serial-run';
 import { Slot } from './slot';
 import { Upkeep } from './upkeep';
 import type { MasterEvents, MasterOptions, RestartReport, WorkerExit, WorkerInfo } from './types';
-import { WorkerHandle } from './worker-handle';
-import type { WorkerObserver } from './worker-handle';
-
-/** The worker runtime every worker loads before the app (`--require`). */
-const RUNTIME = require.resolve('./worker-runtime');
+import type { WorkerHandle, WorkerObserver } from './worker-handle';
 
 type MasterState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-type RestartStep = RestartReport['replaced'][number];
-
-/** A handler of `requestMaster(type, payload)` calls, registered with {@link Master.handle}. */
-export type RequestHandler = (
-  payload: unknown,
-  from: { readonly slot: number; readonly id: number; readonly pid: number | undefined },
-) => unknown;
 
 const noop = (): void => undefined;
 
@@ -47,22 +38,46 @@ export class Master extends EventEmitter<MasterEvents> {
   readonly #handles = new Set<WorkerHandle>();
   readonly #failures = new Map<number, WorkerFailure>();
   #state: MasterState = 'new';
-  #restartRun: Promise<RestartReport> | undefined;
-  #restartQueued: Promise<RestartReport> | undefined;
+  readonly #restarts = new SerialRun<RestartReport>();
+  readonly #rolling: RollingRestart;
   #stopping: Promise<void> | undefined;
   #onStartProgress: (() => void) | undefined;
-  #onRestartSignal: (() => void) | undefined;
-  #onReopenSignal: (() => void) | undefined;
   #heartbeat: Heartbeat | undefined;
   #isShuttingDown = false;
-  readonly #handlers = new Map<string, RequestHandler>();
+  readonly #router: RequestRouter;
   readonly #upkeep: Upkeep;
+  readonly #hooks: ProcessHooks;
 
   /** Throws a {@link MasterError} for a bad option. */
   constructor(options?: MasterOptions) {
     super();
     this.#options = readOptions(options);
     this.#log = this.#options.logger;
+    this.#router = new RequestRouter(this.#log);
+    this.#rolling = new RollingRestart({
+      maxSurge: this.#options.maxSurge,
+      log: this.#log,
+      fork: (slot) => this.#fork(slot),
+      isRunning: () => this.#state === 'running',
+      emit: (event, ...args) => {
+        this.#emitAndLog(event, ...args);
+      },
+    });
+    this.#hooks = new ProcessHooks(this.#options, {
+      stop: () => this.stop(),
+      restart: () => {
+        this.restart().catch(noop);
+      },
+      shuttingDown: () => {
+        this.#isShuttingDown = true;
+      },
+      reopenWorkerLogs: () => {
+        for (const handle of this.#handles) handle.send({ lastcall: 1, type: 'reopen-logs' });
+      },
+      killAll: () => {
+        for (const handle of this.#handles) handle.kill();
+      },
+    });
     this.#upkeep = new Upkeep(this.#options.recycle, this.#options.health, {
       servingWorkers: () =>
         this.#slots
@@ -70,7 +85,7 @@ export class Master extends EventEmitter<MasterEvents> {
           .filter((handle): handle is WorkerHandle => handle?.state === 'ready'),
       infoOf: (handle) => this.#infoOf(handle),
       replace: (handle, reason) => this.#replaceForUpkeep(handle, reason),
-      isRestarting: () => this.#restartRun !== undefined,
+      isRestarting: () => this.#restarts.isRunning,
       log: this.#log,
     });
   }
@@ -81,19 +96,7 @@ export class Master extends EventEmitter<MasterEvents> {
    * `LASTCALL_ERR_MASTER_REQUEST_FAILED` with its message.
    */
   handle(type: string, handler: RequestHandler): this {
-    if (typeof type !== 'string' || type === '' || typeof handler !== 'function') {
-      throw new MasterError(
-        'LASTCALL_ERR_MASTER_INVALID_HANDLER',
-        'Master.handle(type, handler): expected a non-empty string and a function',
-      );
-    }
-    if (this.#handlers.has(type)) {
-      throw new MasterError(
-        'LASTCALL_ERR_MASTER_INVALID_HANDLER',
-        `Master.handle(): a handler for "${type}" is registered already`,
-      );
-    }
-    this.#handlers.set(type, handler);
+    this.#router.add(type, handler);
     return this;
   }
 
@@ -130,13 +133,13 @@ export class Master extends EventEmitter<MasterEvents> {
     // Asked first: a workers() function that answers nonsense throws before anything is set up.
     const count = this.#options.workers();
     this.#state = 'starting';
-    this.#install();
+    this.#hooks.install();
     try {
       if (this.#options.pidFile !== undefined) writePidFile(this.#options.pidFile);
-      if (this.#options.heartbeat !== undefined) await this.#listenHeartbeat();
+      if (this.#options.heartbeat !== undefined) await this.#heartbeatFor().listen();
     } catch (error) {
       this.#state = 'stopped';
-      this.#uninstall();
+      this.#hooks.uninstall();
       throw error;
     }
     for (let index = 0; index < count; index += 1) this.#slots.push(new Slot(index));
@@ -192,12 +195,7 @@ export class Master extends EventEmitter<MasterEvents> {
         ),
       );
     }
-    if (this.#restartRun === undefined) return this.#beginRestart();
-    this.#restartQueued ??= this.#restartRun.then(noop, noop).then(() => {
-      this.#restartQueued = undefined;
-      return this.#beginRestart();
-    });
-    return this.#restartQueued;
+    return this.#restarts.run(() => this.#rolling.run([...this.#slots]));
   }
 
   /** Drains every worker; resolves when all have exited. */
@@ -212,7 +210,7 @@ export class Master extends EventEmitter<MasterEvents> {
       .then(() => this.#heartbeat?.close())
       .then(() => {
         this.#state = 'stopped';
-        this.#uninstall();
+        this.#hooks.uninstall();
         this.#log.info('stopped');
       });
     return this.#stopping;
@@ -243,14 +241,7 @@ export class Master extends EventEmitter<MasterEvents> {
   }
 
   #heartbeatFor(): Heartbeat {
-    const settings = this.#options.heartbeat ?? {
-      port: 0,
-      host: '127.0.0.1',
-      path: '/ecv',
-      token: undefined,
-      version: undefined,
-      minReady: 1,
-    };
+    const settings = this.#options.heartbeat ?? NO_LISTENER;
     this.#heartbeat ??= new Heartbeat(settings, () => ({
       ready: this.#readyCount(),
       total: this.#slots.length,
@@ -262,123 +253,17 @@ export class Master extends EventEmitter<MasterEvents> {
     return this.#heartbeat;
   }
 
-  async #listenHeartbeat(): Promise<void> {
-    const heartbeat = this.#heartbeatFor();
-    try {
-      await heartbeat.listen();
-    } catch (error) {
-      const { host, port } = this.#options.heartbeat ?? { host: '', port: 0 };
-      const isInUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-      throw new MasterError(
-        isInUse ? 'LASTCALL_ERR_MASTER_PORT_IN_USE' : 'LASTCALL_ERR_MASTER_START_FAILED',
-        `the heartbeat could not listen on ${host}:${String(port)}: ${isInUse ? 'address already in use' : (error as Error).message}`,
-        { cause: error },
-      );
-    }
-  }
-
   async #replaceForUpkeep(handle: WorkerHandle, reason: string): Promise<void> {
     const slot = this.#slots[handle.slot];
     if (slot?.current !== handle || this.#state !== 'running') return;
     this.#emitAndLog('recycle', { ...this.#workerInfo(handle), reason });
     try {
-      await this.#replace(slot);
+      await this.#rolling.replace(slot);
     } catch (error) {
       const detail =
         error instanceof NotReadyError ? describeFailures([error.failure]) : String(error);
       this.#log.error(`the replacement failed; the old worker serves on: ${detail}`, { reason });
     }
-  }
-
-  #beginRestart(): Promise<RestartReport> {
-    const run = this.#runRestart();
-    this.#restartRun = run;
-    void run.then(noop, noop).then(() => {
-      if (this.#restartRun === run) this.#restartRun = undefined;
-    });
-    return run;
-  }
-
-  async #runRestart(): Promise<RestartReport> {
-    const startedAt = Date.now();
-    const slots = [...this.#slots];
-    this.#emitAndLog('restart', { workers: slots.length });
-    const replaced: RestartStep[] = [];
-    for (let first = 0; first < slots.length; first += this.#options.maxSurge) {
-      const batch = slots.slice(first, first + this.#options.maxSurge);
-      const results = await Promise.allSettled(batch.map((slot) => this.#replace(slot)));
-      const failures: WorkerFailure[] = [];
-      for (const result of results) {
-        if (result.status === 'fulfilled') replaced.push(result.value);
-        else if (result.reason instanceof NotReadyError) failures.push(result.reason.failure);
-        else throw result.reason;
-      }
-      if (failures.length > 0) throw this.#abortRestart(failures);
-      if (this.#state !== 'running') {
-        throw new MasterError(
-          'LASTCALL_ERR_MASTER_STOPPED',
-          'rolling restart: the master is stopping',
-        );
-      }
-    }
-    const report: RestartReport = { replaced, duration: Date.now() - startedAt };
-    this.#emitAndLog('restartDone', report);
-    return report;
-  }
-
-  async #replace(slot: Slot): Promise<RestartStep> {
-    let fresh: WorkerHandle;
-    try {
-      fresh = await this.#fork(slot);
-    } catch (error) {
-      if (error instanceof MasterError) throw error;
-      throw new NotReadyError({
-        slot: slot.index,
-        pid: undefined,
-        reason: 'before-fork',
-        code: null,
-        signal: null,
-        stderrTail: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      });
-    }
-    try {
-      await fresh.ready;
-    } catch (failure) {
-      fresh.kill();
-      await fresh.exited;
-      throw failure;
-    }
-    if (this.#state !== 'running') {
-      await fresh.drain();
-      throw new MasterError(
-        'LASTCALL_ERR_MASTER_STOPPED',
-        'rolling restart: the master is stopping',
-      );
-    }
-    // Read only now: a crash during the replacement's start may have replaced the old one.
-    const old = slot.current;
-    slot.cancelRespawn();
-    slot.revive();
-    slot.current = fresh;
-    const step: RestartStep = { slot: slot.index, oldPid: old?.pid, newPid: fresh.pid };
-    this.#emitAndLog('restartStep', step);
-    if (old !== undefined) {
-      this.#emitAndLog('drain', { ...this.#workerInfo(old), reason: 'restart' });
-      await old.drain();
-    }
-    return step;
-  }
-
-  #abortRestart(failures: WorkerFailure[]): MasterError {
-    const error = new MasterError(
-      'LASTCALL_ERR_MASTER_RESTART_ABORTED',
-      `rolling restart aborted; the old workers go on serving: ${describeFailures(failures)}`,
-      { failures },
-    );
-    const first = failures[0];
-    this.emit('restartAborted', { slot: first?.slot ?? -1, error });
-    this.#log.error(error.message, { code: error.code, failures });
-    return error;
   }
 
   /** Forks the slot's worker; the slot's current one is replaced once this one is forked. */
@@ -404,30 +289,7 @@ export class Master extends EventEmitter<MasterEvents> {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       throw new MasterError('LASTCALL_ERR_MASTER_STOPPED', 'fork: the master is stopping');
     }
-    const { exec, args, env, readyOn, readyTimeout, drainTimeout, killTimeout } = this.#options;
-    // Only what is given: cluster keeps its own defaults (the current script and its arguments).
-    cluster.setupPrimary({
-      ...(exec === undefined ? {} : { exec }),
-      ...(args === undefined ? {} : { args: [...args] }),
-      silent: true,
-      execArgv: [...process.execArgv, '--require', RUNTIME],
-    });
-    const port = this.#options.ports?.[slot.index];
-    const worker = cluster.fork({
-      ...env,
-      ...(port === undefined ? {} : { PORT: String(port) }),
-      [MASTER_ENV]: '1',
-      [SLOT_ENV]: String(slot.index),
-      [DRAIN_TIMEOUT_ENV]: String(drainTimeout),
-    });
-    // Fixed-port mode: a worker is ready when it listens on its own port.
-    const times = {
-      readyOn: port !== undefined && readyOn === 'listening' ? { port } : readyOn,
-      readyTimeout,
-      drainTimeout,
-      killTimeout,
-    };
-    const handle = new WorkerHandle(slot.index, worker, times, this.#observer);
+    const handle = forkWorker(this.#options, slot.index, this.#observer);
     this.#handles.add(handle);
     this.#emitAndLog('fork', this.#workerInfo(handle));
     return handle;
@@ -435,7 +297,7 @@ export class Master extends EventEmitter<MasterEvents> {
 
   readonly #observer: WorkerObserver = {
     request: (handle, message) => {
-      void this.#answer(handle, message);
+      void this.#router.answer(handle, message);
     },
     listening: (handle, address) => {
       this.#emitAndLog('listening', { ...this.#workerInfo(handle), ...address });
@@ -483,36 +345,6 @@ export class Master extends EventEmitter<MasterEvents> {
     },
   };
 
-  async #answer(handle: WorkerHandle, message: Record<string, unknown>): Promise<void> {
-    const { id, name, payload } = message;
-    if (typeof id !== 'number' || typeof name !== 'string') {
-      this.#log.warn('a malformed request from a worker is ignored', {
-        ...this.#workerInfo(handle),
-      });
-      return;
-    }
-    const handler = this.#handlers.get(name);
-    const reply = (fields: object): void => {
-      handle.send({ lastcall: 1, type: 'response', id, ...fields });
-    };
-    if (handler === undefined) {
-      reply({
-        ok: false,
-        error: { code: 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN', message: `no handler for "${name}"` },
-      });
-      return;
-    }
-    try {
-      const value: unknown = await handler(payload, this.#workerInfo(handle));
-      reply({ ok: true, value });
-    } catch (error) {
-      reply({
-        ok: false,
-        error: { message: error instanceof Error ? error.message : String(error) },
-      });
-    }
-  }
-
   /** A slot lost its worker (a crash, a death): re-fork, with backoff when it died young. */
   #replaceLost(slot: Slot, uptime: number): void {
     if (this.#state === 'stopping' || this.#state === 'stopped' || slot.isRespawnPending) return;
@@ -555,60 +387,13 @@ export class Master extends EventEmitter<MasterEvents> {
     const isTrouble =
       event === 'failed' || (event === 'exit' && (info as WorkerExit).reason !== 'drained');
     const fields = { event, ...(info as object) };
-    if (isTrouble) this.#log.warn(`worker ${event}`, fields);
-    else this.#log.info(`worker ${event}`, fields);
+    // A rolling restart's abort is logged by the restart itself, as an error with its failures.
+    const level = event === 'restartAborted' ? undefined : isTrouble ? 'warn' : 'info';
+    if (level !== undefined) this.#log[level](`worker ${event}`, fields);
     try {
       (this.emit as (name: E, ...rest: MasterEvents[E]) => boolean)(event, ...args);
     } catch (error) {
       this.#log.error(`a "${event}" listener threw`, { err: error });
     }
   }
-
-  #install(): void {
-    // The master's own deadline must leave room for a worker's drain and kill.
-    const graceful =
-      this.#options.graceful ??
-      (Graceful.instance === undefined
-        ? Graceful.start({ timeout: this.#options.drainTimeout + this.#options.killTimeout + 2000 })
-        : Graceful.start());
-    graceful.onShutdown(() => this.stop(), { name: 'lastcall master' });
-    // The heartbeat turns 503 at the first moment of shutdown, before graceful's delay.
-    graceful.once('draining', () => {
-      this.#isShuttingDown = true;
-    });
-    // However the master ends, no worker outlives it.
-    process.once('exit', this.#killAll);
-    const signal = this.#options.restartSignal;
-    if (signal !== null) {
-      this.#onRestartSignal = () => {
-        this.#log.info(`${signal} received; rolling restart`);
-        this.restart().catch(noop);
-      };
-      process.on(signal, this.#onRestartSignal);
-    }
-    // SIGUSR2 is logrotate's habit for reopening log files: when it is not the restart signal,
-    // it reopens those of setupLogs(), in the master and in every worker.
-    if (signal !== 'SIGUSR2') {
-      this.#onReopenSignal = () => {
-        reopenLogs();
-        for (const handle of this.#handles) handle.send({ lastcall: 1, type: 'reopen-logs' });
-      };
-      process.on('SIGUSR2', this.#onReopenSignal);
-    }
-  }
-
-  #uninstall(): void {
-    const signal = this.#options.restartSignal;
-    if (signal !== null && this.#onRestartSignal !== undefined) {
-      process.off(signal, this.#onRestartSignal);
-    }
-    if (this.#onReopenSignal !== undefined) process.off('SIGUSR2', this.#onReopenSignal);
-    process.off('exit', this.#killAll);
-    if (this.#options.pidFile !== undefined) removePidFile(this.#options.pidFile);
-  }
-
-  readonly #killAll = (): void => {
-    for (const handle of this.#handles) handle.kill();
-    if (this.#options.pidFile !== undefined) removePidFile(this.#options.pidFile);
-  };
 }

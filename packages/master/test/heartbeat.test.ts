@@ -50,7 +50,10 @@ describe('Heartbeat', () => {
     heartbeat = new Heartbeat(SETTINGS, () => serving());
     const { port } = await heartbeat.listen();
     const second = new Heartbeat({ ...SETTINGS, port }, () => serving());
-    await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(second.listen()).rejects.toMatchObject({
+      code: 'LASTCALL_ERR_MASTER_PORT_IN_USE',
+      cause: { code: 'EADDRINUSE' },
+    });
   });
 });
 
