@@ -23,6 +23,29 @@ export function findAppName(): string {
   return 'app';
 }
 
+/**
+ * The app's name: `given` when it is a usable name, else `LASTCALL_APP_NAME`, else
+ * `THEHELP_APP_NAME`, else {@link findAppName}. A value that is empty, only whitespace or the
+ * string `'undefined'` (what `process.env.X = undefined` stores) does not count, so the result
+ * is never one of them.
+ */
+export function resolveAppName(given?: string): string {
+  return usableName(given) ?? appNameFromEnv() ?? usableName(findAppName()) ?? 'app';
+}
+
+/** `LASTCALL_APP_NAME`, then `THEHELP_APP_NAME`, skipping values that are not usable names. */
+export function appNameFromEnv(): string | undefined {
+  return (
+    usableName(process.env['LASTCALL_APP_NAME']) ?? usableName(process.env['THEHELP_APP_NAME'])
+  );
+}
+
+function usableName(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' && value !== 'undefined'
+    ? value
+    : undefined;
+}
+
 function readPackageName(file: string): string | undefined {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown };

@@ -7,7 +7,8 @@ export { createRedactor, redactArgv, redactPath, REDACTED, SECRET_NAME } from '.
 export type { Redactor, RedactorOptions } from './redact';
 export { serializeThrown, MAX_CAUSE_DEPTH } from './serialize-thrown';
 export type { SerializedThrown } from './serialize-thrown';
-export { crashMetricName } from './statsd-target';
+export { crashMetricName, metricName, sendIncrement } from './statsd-target';
+export { resolveAppName } from './app-info';
 export type { CrashEntry } from './crash-entry';
 export type {
   CrashOrigin,

@@ -1,4 +1,5 @@
 import { describeValue } from '@lastcall/log-shim';
+import { appNameFromEnv } from './app-info';
 import { LastDitchError } from './errors';
 import type { LastDitchErrorCode } from './errors';
 import type { EmailTarget, Messenger, SmsTarget, StatsdLike } from './types';
@@ -199,7 +200,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   return {
     crashLog: crashLog ?? env('LASTCALL_CRASH_LOG', 'THEHELP_CRASH_LOG') ?? './crash.log',
     stderr: readBoolean(given, 'stderr') ?? true,
-    appName: readString(given, 'appName') ?? env('LASTCALL_APP_NAME', 'THEHELP_APP_NAME'),
+    appName: readString(given, 'appName') ?? appNameFromEnv(),
     timeout: readPositive(given, 'timeout') ?? DEFAULT_TIMEOUT,
     statsd: readStatsd(given) ?? env('LASTCALL_STATSD') ?? false,
     webhook: readWebhook(given),

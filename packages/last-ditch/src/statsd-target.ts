@@ -16,9 +16,18 @@ type StatsdClientConstructor = new (options: {
   readonly _socket: { send(data: string): void; close(): void };
 }) => StatsdLike;
 
+/**
+ * The metric name `<app>.<suffix>`, with the characters statsd treats specially (`:`, `|`, `@`,
+ * `/`, spaces, …) in `app` replaced by `_` and leading `_` dropped: `@shop/api` counts as
+ * `shop_api.<suffix>`. `suffix` is used as given.
+ */
+export function metricName(app: string, suffix: string): string {
+  return `${app.replace(/[^\w.-]+/g, '_').replace(/^_+/, '')}.${suffix}`;
+}
+
 /** The metric name for `app`: `<app>.crashes`, with characters statsd treats specially replaced. */
 export function crashMetricName(app: string): string {
-  return `${app.replace(/[^\w.-]+/g, '_').replace(/^_+/, '')}.crashes`;
+  return metricName(app, 'crashes');
 }
 
 /**
@@ -96,8 +105,10 @@ function callbackPromise(start: (callback: (error?: Error | null) => void) => un
 }
 
 /**
- * Increments `<app>.crashes` and resolves once the datagram has left, so a process that exits
- * right after the report still counts its crash.
+ * Increments the metric `name` by 1 and resolves once the datagram has left, so a process that
+ * exits right after still counts it. Rejects when it could not be sent: a `LastDitchError`
+ * (`INVALID_TARGET` for a `target` string that is not `host:port`, `STATSD_MISSING` when
+ * statsd-client cannot be loaded), or the socket's or the client's own error.
  *
  * - `'host:port'`: through statsd-client (optional peer).
  * - A statsd-client instance over UDP: statsd-client buffers and its `close()` drops a buffer
@@ -107,8 +118,7 @@ function callbackPromise(start: (callback: (error?: Error | null) => void) => un
  *   anything it buffers.
  * - Anything else with `increment`: called, and its delivery is its own.
  */
-export async function sendCrashMetric(target: StatsdLike | string, app: string): Promise<void> {
-  const name = crashMetricName(app);
+export async function sendIncrement(target: StatsdLike | string, name: string): Promise<void> {
   if (typeof target === 'string') {
     await sendThroughOwnSocket(loadStatsdClient(), parseHostPort(target), {}, name);
     return;
@@ -133,6 +143,11 @@ export async function sendCrashMetric(target: StatsdLike | string, app: string):
     return;
   }
   target.increment(name, 1);
+}
+
+/** Increments `<app>.crashes` through {@link sendIncrement}. */
+export async function sendCrashMetric(target: StatsdLike | string, app: string): Promise<void> {
+  await sendIncrement(target, crashMetricName(app));
 }
 
 interface Destination {

@@ -16,13 +16,13 @@ export function forkWorker(
   slot: number,
   observer: WorkerObserver,
 ): WorkerHandle {
-  const { exec, args, env, readyOn, readyTimeout, drainTimeout, killTimeout } = options;
+  const { exec, args, execArgv, env, readyOn, readyTimeout, drainTimeout, killTimeout } = options;
   // Only what is given: cluster keeps its own defaults (the current script and its arguments).
   cluster.setupPrimary({
     ...(exec === undefined ? {} : { exec }),
     ...(args === undefined ? {} : { args: [...args] }),
     silent: true,
-    execArgv: [...process.execArgv, '--require', RUNTIME],
+    execArgv: [...process.execArgv, ...execArgv, '--require', RUNTIME],
   });
   const port = options.ports?.[slot];
   const worker = cluster.fork({

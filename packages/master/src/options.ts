@@ -57,6 +57,7 @@ export interface ResolvedMasterOptions {
   readonly exec: string | undefined;
   readonly args: readonly string[] | undefined;
   readonly env: Readonly<Record<string, string>>;
+  readonly execArgv: readonly string[];
   readonly workers: () => number;
   readonly beforeFork: ((slot: number) => unknown) | undefined;
   readonly readyOn: ReadyOn;
@@ -81,6 +82,7 @@ export interface ResolvedMasterOptions {
 const KNOWN = new Set([
   'exec',
   'args',
+  'execArgv',
   'env',
   'workers',
   'beforeFork',
@@ -420,7 +422,7 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
       );
     }
   }
-  const { exec, args } = given;
+  const { exec, args, execArgv } = given;
   if (exec !== undefined && (typeof exec !== 'string' || exec === '')) {
     fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'exec', exec, 'a path to a script');
   }
@@ -430,10 +432,17 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
   ) {
     fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'args', args, 'an array of strings');
   }
+  if (
+    execArgv !== undefined &&
+    !(Array.isArray(execArgv) && execArgv.every((arg) => typeof arg === 'string'))
+  ) {
+    fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'execArgv', execArgv, 'an array of strings');
+  }
   const ports = readPorts(given['ports'], given['workers']);
   return {
     exec: exec,
     args: args === undefined ? undefined : [...args],
+    execArgv: execArgv === undefined ? [] : [...execArgv],
     env: readEnv(given['env']),
     workers: ports === undefined ? readWorkers(given['workers']) : () => ports.length,
     beforeFork: readBeforeFork(given['beforeFork']),

@@ -71,6 +71,11 @@ export interface MasterOptions {
   readonly exec?: string;
   /** Arguments of the worker script. */
   readonly args?: readonly string[];
+  /**
+   * Node options for every worker, after the master's own (`process.execArgv`) and before the
+   * worker runtime's `--require`: `['--max-old-space-size=512']`, or a `--require` of yours.
+   */
+  readonly execArgv?: readonly string[];
   /** Extra environment of every worker. */
   readonly env?: Readonly<Record<string, string>>;
   /**

@@ -17,6 +17,7 @@ describe('readOptions', () => {
     expect(options).toMatchObject({
       exec: undefined,
       args: undefined,
+      execArgv: [],
       env: {},
       readyOn: 'listening',
       readyTimeout: 30_000,
@@ -36,6 +37,7 @@ describe('readOptions', () => {
     const options = readOptions({
       exec: 'server.js',
       args: ['--port', '3000'],
+      execArgv: ['--max-old-space-size=512'],
       env: { NODE_ENV: 'production' },
       workers: 3,
       readyOn: { port: 3000, address: '127.0.0.1' },
@@ -44,6 +46,7 @@ describe('readOptions', () => {
     });
     expect(options.workers()).toBe(3);
     expect(options.args).toEqual(['--port', '3000']);
+    expect(options.execArgv).toEqual(['--max-old-space-size=512']);
     expect(options.readyOn).toEqual({ port: 3000, address: '127.0.0.1' });
     expect(options.backoff).toEqual({ initial: 50, max: 30_000, factor: 2, jitter: 0.2 });
     expect(options.restartSignal).toBeNull();
@@ -54,6 +57,7 @@ describe('readOptions', () => {
     ['an unknown option', { worker: 2 }, 'LASTCALL_ERR_MASTER_INVALID_OPTIONS'],
     ['an empty exec', { exec: '' }, 'LASTCALL_ERR_MASTER_INVALID_OPTIONS'],
     ['args not strings', { args: [1] }, 'LASTCALL_ERR_MASTER_INVALID_OPTIONS'],
+    ['execArgv not an array', { execArgv: '--inspect' }, 'LASTCALL_ERR_MASTER_INVALID_OPTIONS'],
     ['env not strings', { env: { PORT: 3000 } }, 'LASTCALL_ERR_MASTER_INVALID_OPTIONS'],
     ['workers 0', { workers: 0 }, 'LASTCALL_ERR_MASTER_INVALID_WORKERS'],
     ['workers 1.5', { workers: 1.5 }, 'LASTCALL_ERR_MASTER_INVALID_WORKERS'],
@@ -102,7 +106,7 @@ describe('readOptions', () => {
       'Master: option "readyTimeout" must be a finite number of ms > 0, got the number -1',
     );
     expect(() => readOptions({ workerz: 2 } as never)).toThrow(
-      /unknown option "workerz"; known: exec, args/,
+      /unknown option "workerz"; known: exec, args, execArgv/,
     );
   });
 

@@ -1,0 +1,199 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { Logger } from '@lastcall/log-shim';
+import type { MasterError, RestartReport, WorkerInfo } from '@lastcall/master';
+import { CliFailure, EXIT } from './exit-codes';
+
+/**
+ * The control channel of a `lastcall start` master: a unix socket beside its pid file, mode
+ * 0600 in a 0700 folder, so only its user can reload or stop it. One request per connection,
+ * one JSON line each way: `{"command":"status"}` → `{"ok":true,...}` or
+ * `{"ok":false,"error":{"code","message"}}`.
+ */
+
+export type ControlCommand = 'status' | 'reload' | 'stop';
+
+export interface MasterSummary {
+  readonly pid: number;
+  readonly name: string;
+  readonly script: string;
+  readonly uptime: number;
+  readonly heartbeat: { readonly address: string; readonly port: number } | undefined;
+}
+
+export interface StatusReply {
+  readonly master: MasterSummary;
+  readonly workers: readonly WorkerInfo[];
+}
+
+export type ControlReply =
+  | { readonly ok: true; readonly status?: StatusReply; readonly report?: RestartReport }
+  | {
+      readonly ok: false;
+      readonly error: {
+        readonly code: string | undefined;
+        readonly message: string;
+      };
+    };
+
+/** What the master does for each command. */
+export interface ControlActions {
+  status(): StatusReply;
+  reload(): Promise<RestartReport>;
+  /** Begins the graceful stop; the caller watches the pid. */
+  stop(): void;
+}
+
+/** The longest request line read; a client sending more is cut off. */
+const MAX_REQUEST_BYTES = 4096;
+
+export class ControlServer {
+  readonly #socketPath: string;
+  readonly #actions: ControlActions;
+  readonly #log: Logger;
+  readonly #server: net.Server;
+
+  constructor(socketPath: string, actions: ControlActions, log: Logger) {
+    this.#socketPath = socketPath;
+    this.#actions = actions;
+    this.#log = log;
+    this.#server = net.createServer((socket) => {
+      this.#serve(socket);
+    });
+  }
+
+  /** Listens, replacing a stale socket file (the caller owns the pid file, so none is live). */
+  listen(): Promise<void> {
+    fs.mkdirSync(path.dirname(this.#socketPath), { recursive: true, mode: 0o700 });
+    fs.rmSync(this.#socketPath, { force: true });
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#socketPath, () => {
+        this.#server.off('error', reject);
+        fs.chmodSync(this.#socketPath, 0o600);
+        // The control socket never keeps a master alive that has nothing else to do.
+        this.#server.unref();
+        resolve();
+      });
+    });
+  }
+
+  /** Stops listening and removes the socket file; connections under way finish. */
+  close(): void {
+    // Only a socket this server listens on: a start that lost the pid-file race to another
+    // master closes too (before it ever listened), and that master's socket must stay.
+    const isListening = this.#server.listening;
+    this.#server.close();
+    if (isListening) fs.rmSync(this.#socketPath, { force: true });
+  }
+
+  #serve(socket: net.Socket): void {
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const newline = buffered.indexOf('\n');
+      if (newline === -1) {
+        if (buffered.length > MAX_REQUEST_BYTES) socket.destroy();
+        return;
+      }
+      socket.removeAllListeners('data');
+      void this.#answer(buffered.slice(0, newline)).then((reply) => {
+        if (!socket.destroyed) socket.end(`${JSON.stringify(reply)}\n`);
+      });
+    });
+  }
+
+  async #answer(line: string): Promise<ControlReply> {
+    let command: unknown;
+    try {
+      command = (JSON.parse(line) as { command?: unknown }).command;
+    } catch {
+      command = undefined;
+    }
+    try {
+      switch (command) {
+        case 'status':
+          return { ok: true, status: this.#actions.status() };
+        case 'reload':
+          this.#log.info('reload asked on the control socket');
+          return { ok: true, report: await this.#actions.reload() };
+        case 'stop':
+          this.#log.info('stop asked on the control socket');
+          this.#actions.stop();
+          return { ok: true };
+        default:
+          return {
+            ok: false,
+            error: { code: undefined, message: `unknown request ${line.slice(0, 100)}` },
+          };
+      }
+    } catch (error) {
+      const { code, message } = error as Partial<MasterError>;
+      return {
+        ok: false,
+        error: {
+          code: typeof code === 'string' ? code : undefined,
+          message: message ?? String(error),
+        },
+      };
+    }
+  }
+}
+
+/**
+ * Sends one command and resolves with the reply. Throws a {@link CliFailure}: `notRunning` when
+ * nothing listens on the socket, `timeout` after `timeoutMs`, `failed` for a broken answer.
+ */
+export function askMaster(
+  socketPath: string,
+  command: ControlCommand,
+  timeoutMs: number,
+): Promise<ControlReply> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new CliFailure(
+          EXIT.timeout,
+          `${command}: no answer from the master within ${String(timeoutMs / 1000)} s`,
+        ),
+      );
+    }, timeoutMs);
+    const fail = (failure: CliFailure): void => {
+      clearTimeout(timer);
+      reject(failure);
+    };
+    socket.setEncoding('utf8');
+    socket.on('connect', () => {
+      socket.write(`${JSON.stringify({ command })}\n`);
+    });
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+        fail(new CliFailure(EXIT.notRunning, `no master listens on ${socketPath}`));
+      } else {
+        fail(new CliFailure(EXIT.failed, `${command}: ${error.message}`));
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(answer) as ControlReply);
+      } catch {
+        reject(
+          new CliFailure(
+            EXIT.failed,
+            `${command}: the master closed the control socket without an answer (did it exit?)`,
+          ),
+        );
+      }
+    });
+  });
+}

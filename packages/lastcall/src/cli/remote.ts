@@ -1,0 +1,164 @@
+import * as path from 'node:path';
+import type { RestartReport, WorkerInfo } from '@lastcall/master';
+import type { Target } from './args';
+import { askMaster } from './control';
+import type { ControlCommand, ControlReply, StatusReply } from './control';
+import { CliFailure, EXIT } from './exit-codes';
+import { controlSocketPath, defaultName, defaultPidFile, isAlive, livePid } from './paths';
+
+/** Where a command that talks to a running master looks. */
+export interface RemoteContext {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: (line: string) => void;
+}
+
+interface Located {
+  readonly name: string;
+  readonly pid: number;
+  readonly socket: string;
+}
+
+/** Finds the running master of `target`; throws `notRunning` when there is none. */
+export function locate(target: Target, context: RemoteContext): Located {
+  const name = target.name ?? defaultName(context.cwd, context.env);
+  const pidFile = path.resolve(context.cwd, target.pidFile ?? defaultPidFile(name, context.env));
+  const pid = livePid(pidFile);
+  if (pid === undefined) {
+    throw new CliFailure(
+      EXIT.notRunning,
+      `no master of "${name}" is running (no live process in ${pidFile}; start it with \`lastcall start\`, or give --name or --pid-file)`,
+    );
+  }
+  return { name, pid, socket: controlSocketPath(pidFile, context.env) };
+}
+
+async function ask(
+  located: Located,
+  command: ControlCommand,
+  timeoutMs: number,
+): Promise<ControlReply> {
+  try {
+    return await askMaster(located.socket, command, timeoutMs);
+  } catch (error) {
+    if (error instanceof CliFailure && error.exitCode === EXIT.notRunning) {
+      throw new CliFailure(
+        EXIT.notRunning,
+        `the master of "${located.name}" (pid ${String(located.pid)}) does not answer on ${located.socket}: is it still starting, or not started by \`lastcall start\`?`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** `lastcall reload`: waits for the rolling restart; exit 6 when it aborted. */
+export async function reload(
+  target: Target,
+  timeoutMs: number,
+  context: RemoteContext,
+): Promise<void> {
+  const located = locate(target, context);
+  const reply = await ask(located, 'reload', timeoutMs);
+  if (!reply.ok) {
+    const aborted = reply.error.code === 'LASTCALL_ERR_MASTER_RESTART_ABORTED';
+    throw new CliFailure(
+      aborted ? EXIT.reloadAborted : EXIT.failed,
+      `reload: ${reply.error.message}`,
+    );
+  }
+  const report = reply.report as RestartReport;
+  const pids = report.replaced.map(
+    (step) => `${String(step.oldPid ?? '-')} → ${String(step.newPid ?? '-')}`,
+  );
+  context.out(
+    `lastcall: reloaded ${String(report.replaced.length)} workers of ${located.name} in ${(report.duration / 1000).toFixed(1)} s (${pids.join(', ')})`,
+  );
+}
+
+/** `lastcall stop`: asks for the graceful stop and waits until the master has exited. */
+export async function stop(
+  target: Target,
+  timeoutMs: number,
+  context: RemoteContext,
+): Promise<void> {
+  const located = locate(target, context);
+  const deadline = Date.now() + timeoutMs;
+  const reply = await ask(located, 'stop', timeoutMs);
+  if (!reply.ok) throw new CliFailure(EXIT.failed, `stop: ${reply.error.message}`);
+  while (isAlive(located.pid)) {
+    if (Date.now() >= deadline) {
+      throw new CliFailure(
+        EXIT.timeout,
+        `stop: the master (pid ${String(located.pid)}) still runs after ${String(timeoutMs / 1000)} s; its workers may still be draining`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  context.out(`lastcall: stopped ${located.name} (master pid ${String(located.pid)})`);
+}
+
+/** `lastcall status`: a table of the workers, or `--json`. */
+export async function status(target: Target, json: boolean, context: RemoteContext): Promise<void> {
+  const located = locate(target, context);
+  const reply = await ask(located, 'status', 10_000);
+  if (!reply.ok) throw new CliFailure(EXIT.failed, `status: ${reply.error.message}`);
+  const answer = reply.status as StatusReply;
+  if (json) {
+    context.out(JSON.stringify(answer, null, 2));
+    return;
+  }
+  const { master } = answer;
+  context.out(
+    `${master.name}: master pid ${String(master.pid)}, up ${duration(master.uptime)}, ${path.relative(context.cwd, master.script) || master.script}` +
+      (master.heartbeat === undefined
+        ? ''
+        : `, heartbeat ${master.heartbeat.address}:${String(master.heartbeat.port)}`),
+  );
+  context.out(table(answer.workers));
+}
+
+/** The workers as an aligned text table. */
+export function table(workers: readonly WorkerInfo[]): string {
+  const header = [
+    'slot',
+    'pid',
+    'state',
+    'uptime',
+    'restarts',
+    'memory',
+    'requests',
+    'connections',
+  ];
+  const rows = workers.map((worker) => [
+    String(worker.slot),
+    String(worker.pid ?? '-'),
+    worker.state,
+    duration(worker.uptime),
+    String(worker.restarts),
+    worker.rss === undefined ? '-' : `${(worker.rss / 2 ** 20).toFixed(1)} MiB`,
+    String(worker.requests),
+    String(worker.connections),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** `3h 2m`, `5m 10s`, `42s`. */
+export function duration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 60) return `${String(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${String(minutes)}m ${String(seconds % 60)}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${String(hours)}h ${String(minutes % 60)}m`;
+  return `${String(Math.floor(hours / 24))}d ${String(hours % 24)}h`;
+}

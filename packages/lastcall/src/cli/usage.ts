@@ -1,0 +1,74 @@
+/** The help texts of the `lastcall` command, one per command. */
+
+const START = `Usage: lastcall start <script> [options] [-- <script arguments>]
+
+Runs a cluster master in the foreground (no daemon: the right shape for systemd, containers and
+Kubernetes). Each worker runs <script>. SIGTERM drains every worker and exits 0; a second SIGTERM
+or SIGINT exits at once.
+
+Options:
+  --workers <n>          how many workers (default: LASTCALL_WORKERS, else one per core)
+  --heartbeat-port <p>   serve the load-balancer heartbeat (GET /ecv) on this port
+  --heartbeat-host <h>   the heartbeat's address (default 127.0.0.1)
+  --pid-file <file>      the pid file (default: <run dir>/<name>.pid); its control socket is beside it
+  --name <name>          the app name (default: LASTCALL_APP_NAME, else package.json's name)
+  --env <KEY=VALUE>      extra environment of every worker; repeatable
+  --config <file>        the configuration file (default: lastcall.config.js or .json, if present)
+  -h, --help             this help
+
+The configuration file takes the options of @lastcall/master by the same names (workers,
+readyTimeout, drainTimeout, heartbeat, recycle, health, ...). Flags win over the file, the file
+over the environment.`;
+
+const TARGET = `  --name <name>          the app name the master was started with (default: as for start)
+  --pid-file <file>      the master's pid file, when start was given one`;
+
+const RELOAD = `Usage: lastcall reload [options]
+
+Rolling restart of a running master: one worker at a time, each replacement ready before the old
+worker drains. Waits until it is done; exits 6 with the reason when the new build did not come up
+(the old workers go on serving).
+
+Options:
+${TARGET}
+  --timeout <seconds>    give up waiting after this long (default 900)
+  -h, --help             this help`;
+
+const STOP = `Usage: lastcall stop [options]
+
+Stops a running master as SIGTERM does: every worker drains, then the master exits. Waits until
+the master has exited.
+
+Options:
+${TARGET}
+  --timeout <seconds>    give up waiting after this long (default 120)
+  -h, --help             this help`;
+
+const STATUS = `Usage: lastcall status [options]
+
+Prints the workers of a running master: slot, pid, state, uptime, restarts, memory, requests.
+
+Options:
+${TARGET}
+  --json                 print JSON instead of a table
+  -h, --help             this help`;
+
+const MAIN = `Usage: lastcall <command> [options]
+
+Commands:
+  start <script>   run a cluster master of <script> in the foreground
+  reload           rolling restart of a running master
+  stop             drain and stop a running master
+  status           the workers of a running master
+  help <command>   the help of a command
+
+Options:
+  -h, --help       this help
+  -v, --version    the version
+
+Exit codes: 0 done, 1 failed, 2 usage, 3 script not found, 4 port in use, 5 not running,
+6 reload aborted, 7 start failed, 8 already running, 9 bad configuration, 10 timed out.`;
+
+export const USAGE = { main: MAIN, start: START, reload: RELOAD, stop: STOP, status: STATUS };
+
+export type CommandName = 'start' | 'reload' | 'stop' | 'status';
