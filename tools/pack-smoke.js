@@ -5,7 +5,9 @@
  * package under packages/*, installs the tarball (plus the tarballs of the sibling packages it
  * depends on, until those are published) into an empty project, requires it there, compares its
  * export names with the ones of the built package in the repo, and fails when anything else came
- * with it. Packages must be built first (`npm run build`).
+ * with it. For the meta package it then runs the installed `lastcall` bin there: start, requests,
+ * status, reload, stop (tools/pack-smoke/lastcall-cli.js). Packages must be built first
+ * (`npm run build`).
  *
  * Usage: node tools/pack-smoke.js [package folder or name ...]   (default: every package)
  */
@@ -13,6 +15,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { smokeTestCli } = require('./pack-smoke/lastcall-cli');
 
 const root = path.resolve(__dirname, '..');
 const packagesDir = path.join(root, 'packages');
@@ -220,7 +223,7 @@ function smokeTest({ name, projectDir, tarballs, siblings, expectedExports, type
   return installed.filter((entry) => entry !== name);
 }
 
-function main() {
+async function main() {
   const requested = process.argv.slice(2);
   const packages = fs
     .readdirSync(packagesDir, { withFileTypes: true })
@@ -287,9 +290,10 @@ function main() {
             { cause: error },
           );
         }
+        const projectDir = path.join(tempDir, 'projects', `smoke-${dir}`);
         const dependencies = smokeTest({
           name,
-          projectDir: path.join(tempDir, 'projects', `smoke-${dir}`),
+          projectDir,
           tarballs: [tarball.file, ...siblingTarballs],
           siblings,
           expectedExports,
@@ -301,6 +305,16 @@ function main() {
             `${tarball.entryCount} files, ${dependencies.length} ` +
             `${dependencies.length === 1 ? 'dependency' : 'dependencies'}${listed})`,
         );
+        if (name === 'lastcall') {
+          const binFile = manifest.bin?.lastcall;
+          if (typeof binFile !== 'string') throw new Error('package.json has no bin.lastcall');
+          try {
+            const summary = await smokeTestCli({ projectDir, binFile });
+            console.log(`pack-smoke: ${name} CLI ok (${summary})`);
+          } catch (error) {
+            throw new Error(`its CLI: ${error.message}`, { cause: error });
+          }
+        }
       } catch (error) {
         failures += 1;
         console.error(`pack-smoke: ${name} FAILED: ${error.message}`);
@@ -315,4 +329,7 @@ function main() {
   }
 }
 
-main();
+main().catch((error) => {
+  console.error(`pack-smoke: FAILED: ${error.stack}`);
+  process.exitCode = 1;
+});

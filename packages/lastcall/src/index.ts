@@ -73,8 +73,11 @@ export {
   SECRET_NAME,
   crashMetricName,
   createRedactor,
+  metricName,
   redactArgv,
   redactPath,
+  resolveAppName,
+  sendIncrement,
   serializeThrown,
 } from '@lastcall/last-ditch';
 export type {

@@ -35,11 +35,18 @@ export interface LastcallHandle {
    * result in a worker.
    */
   readonly started: Promise<void>;
-  /** A rolling restart; from a worker, asked of the master (`requestMaster`). */
-  restart(): Promise<RestartReport>;
+  /**
+   * A rolling restart. In the primary it resolves with the report when the restart is done; from
+   * a worker it is asked of the master (`requestMaster`) and resolves, with `undefined`, once the
+   * restart is under way: the asking worker is one of those it replaces. Its outcome is in the
+   * master's log and events.
+   */
+  restart(): Promise<RestartReport | undefined>;
   /** Drains every worker and stops; from a worker, asked of the master. */
   stop(): Promise<void>;
 }
+
+const noop = (): void => undefined;
 
 const OWN_OPTIONS = ['worker', 'master', 'statsd', 'appName'] as const;
 
@@ -68,7 +75,12 @@ export function lastcall(options: LastcallOptions): LastcallHandle {
     };
   }
   const created = new Master(masterOptions);
-  created.handle(RESTART_REQUEST, () => created.restart());
+  // Answered as soon as the restart is under way: the asking worker is one of those it replaces,
+  // so it could not wait for the end (its own drain would wait for this very request).
+  created.handle(RESTART_REQUEST, () => {
+    created.restart().catch(noop);
+    return true;
+  });
   created.handle(STOP_REQUEST, () => {
     // Answered first: the asking worker is one of those the stop drains.
     setImmediate(() => void created.stop());
@@ -103,9 +115,8 @@ function workerHandle(worker: (() => unknown) | undefined): LastcallHandle {
     started,
     restart: async () => {
       if (!isMasterWorker()) throw noMaster('restart');
-      return (await requestMaster(RESTART_REQUEST, undefined, {
-        timeout: 10 * 60_000,
-      })) as RestartReport;
+      await requestMaster(RESTART_REQUEST);
+      return undefined;
     },
     stop: async () => {
       if (!isMasterWorker()) throw noMaster('stop');

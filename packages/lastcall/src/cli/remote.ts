@@ -21,8 +21,17 @@ interface Located {
 
 /** Finds the running master of `target`; throws `notRunning` when there is none. */
 export function locate(target: Target, context: RemoteContext): Located {
-  const name = target.name ?? defaultName(context.cwd, context.env);
-  const pidFile = path.resolve(context.cwd, target.pidFile ?? defaultPidFile(name, context.env));
+  const pidFile = path.resolve(
+    context.cwd,
+    target.pidFile ??
+      defaultPidFile(target.name ?? defaultName(context.cwd, context.env), context.env),
+  );
+  // Given only the pid file, the name it was started with is the file's (`<name>.pid`).
+  const name =
+    target.name ??
+    (target.pidFile === undefined
+      ? defaultName(context.cwd, context.env)
+      : path.basename(pidFile).replace(/\.pid$/, ''));
   const pid = livePid(pidFile);
   if (pid === undefined) {
     throw new CliFailure(

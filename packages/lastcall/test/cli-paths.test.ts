@@ -1,0 +1,201 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  controlSocketPath,
+  defaultName,
+  defaultPidFile,
+  fileSafeName,
+  isAlive,
+  livePid,
+  runDir,
+} from '../src/cli/paths';
+
+const tempDirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function makeTempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-paths-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function writePackageJson(dir: string, content: unknown): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    typeof content === 'string' ? content : JSON.stringify(content),
+  );
+}
+
+/** The folders from `dir` up to the root that hold a package.json. */
+function packageJsonsAbove(dir: string): string[] {
+  const found: string[] = [];
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (fs.existsSync(path.join(current, 'package.json'))) found.push(current);
+    if (path.dirname(current) === current) return found;
+  }
+}
+
+/** The pid of a process that has exited: `node -e ""`, run to its end. */
+function deadPid(): number {
+  const result = spawnSync(process.execPath, ['-e', ''], { timeout: 10_000 });
+  expect(result.status).toBe(0);
+  expect(result.pid).toBeGreaterThan(0);
+  return result.pid;
+}
+
+describe('runDir', () => {
+  it('is LASTCALL_RUN_DIR, resolved', () => {
+    expect(runDir({ LASTCALL_RUN_DIR: '/var/run/lastcall' })).toBe('/var/run/lastcall');
+    expect(runDir({ LASTCALL_RUN_DIR: 'run' })).toBe(path.resolve('run'));
+  });
+
+  it('is lastcall-<uid> under the temp folder by default, and for an empty LASTCALL_RUN_DIR', () => {
+    const expected = path.join(os.tmpdir(), `lastcall-${String(process.getuid?.())}`);
+    expect(runDir({})).toBe(expected);
+    expect(runDir({ LASTCALL_RUN_DIR: '' })).toBe(expected);
+  });
+});
+
+describe('fileSafeName', () => {
+  it.each([
+    ['@acme/shop', 'acme-shop'],
+    ['shop', 'shop'],
+    ['a.b_c-d9', 'a.b_c-d9'],
+    ['my app!', 'my-app'],
+    ['../../etc/passwd', 'etc-passwd'],
+    ['.hidden', 'hidden'],
+    ['name-', 'name'],
+    ['a  /\\  b', 'a-b'],
+    ['café', 'caf'],
+    ['', 'app'],
+    ['@', 'app'],
+    ['///', 'app'],
+    ['日本', 'app'],
+  ])('makes %j into %j', (name, expected) => {
+    expect(fileSafeName(name)).toBe(expected);
+  });
+});
+
+describe('defaultPidFile', () => {
+  it('is <run dir>/<file-safe name>.pid', () => {
+    expect(defaultPidFile('@acme/shop', { LASTCALL_RUN_DIR: '/run/lc' })).toBe(
+      '/run/lc/acme-shop.pid',
+    );
+  });
+});
+
+describe('controlSocketPath', () => {
+  it('is beside the pid file, x.pid → x.sock', () => {
+    expect(controlSocketPath('/run/lc/shop.pid', {})).toBe('/run/lc/shop.sock');
+    expect(controlSocketPath('/run/lc/shop', {})).toBe('/run/lc/shop.sock');
+    expect(controlSocketPath('/run/lc/shop.pid.d/x.pid', {})).toBe('/run/lc/shop.pid.d/x.sock');
+  });
+
+  it('resolves a relative pid file', () => {
+    expect(controlSocketPath('run/shop.pid', {})).toBe(path.resolve('run/shop.sock'));
+  });
+
+  it('falls back to a hashed name in the run folder for a path too long for a unix socket', () => {
+    const env = { LASTCALL_RUN_DIR: '/run/lc' };
+    const longPidFile = `/srv/${'deep/'.repeat(30)}shop.pid`;
+    const socket = controlSocketPath(longPidFile, env);
+    expect(path.dirname(socket)).toBe('/run/lc');
+    expect(path.basename(socket)).toMatch(/^[0-9a-f]{16}\.sock$/);
+    expect(Buffer.byteLength(socket)).toBeLessThanOrEqual(100);
+    expect(controlSocketPath(longPidFile, env)).toBe(socket);
+    expect(controlSocketPath(longPidFile.replace('shop', 'cart'), env)).not.toBe(socket);
+  });
+
+  it('stays within 100 bytes in the default run folder', () => {
+    const socket = controlSocketPath(`/srv/${'x'.repeat(200)}.pid`, {});
+    expect(path.dirname(socket)).toBe(runDir({}));
+    expect(Buffer.byteLength(socket)).toBeLessThanOrEqual(100);
+  });
+
+  it('counts bytes, not characters', () => {
+    // 50 two-byte characters: 58 characters beside the pid file, but 108 bytes.
+    const pidFile = `/r/${'é'.repeat(50)}.pid`;
+    expect(Buffer.byteLength(`/r/${'é'.repeat(50)}.sock`)).toBe(108);
+    const socket = controlSocketPath(pidFile, { LASTCALL_RUN_DIR: '/run/lc' });
+    expect(path.dirname(socket)).toBe('/run/lc');
+  });
+
+  it('keeps a path of exactly 100 bytes beside the pid file', () => {
+    const base = `/${'a'.repeat(100 - '/'.length - '.sock'.length)}`;
+    expect(Buffer.byteLength(`${base}.sock`)).toBe(100);
+    expect(controlSocketPath(`${base}.pid`, {})).toBe(`${base}.sock`);
+    expect(path.dirname(controlSocketPath(`${base}a.pid`, {}))).toBe(runDir({}));
+  });
+});
+
+describe('defaultName', () => {
+  it('is LASTCALL_APP_NAME first, trimmed, then THEHELP_APP_NAME', () => {
+    const cwd = makeTempDir();
+    writePackageJson(cwd, { name: 'from-package' });
+    expect(defaultName(cwd, { LASTCALL_APP_NAME: ' shop ', THEHELP_APP_NAME: 'old' })).toBe('shop');
+    expect(defaultName(cwd, { LASTCALL_APP_NAME: '  ', THEHELP_APP_NAME: 'old' })).toBe('old');
+    expect(defaultName(cwd, { THEHELP_APP_NAME: 'old' })).toBe('old');
+  });
+
+  it('is the name of the package.json in cwd', () => {
+    const cwd = makeTempDir();
+    writePackageJson(cwd, { name: '@acme/shop' });
+    expect(defaultName(cwd, {})).toBe('@acme/shop');
+  });
+
+  it('is the name of the nearest package.json upward, skipping ones without a name', () => {
+    const root = makeTempDir();
+    writePackageJson(root, { name: 'root-app' });
+    writePackageJson(path.join(root, 'a'), { private: true });
+    writePackageJson(path.join(root, 'a', 'b'), '{ not json');
+    const cwd = path.join(root, 'a', 'b', 'c');
+    fs.mkdirSync(cwd, { recursive: true });
+    expect(defaultName(cwd, {})).toBe('root-app');
+    writePackageJson(path.join(root, 'a'), { name: 'nearer' });
+    expect(defaultName(cwd, {})).toBe('nearer');
+  });
+
+  it("is the folder's name when no package.json is found upward", () => {
+    const cwd = path.join(makeTempDir(), 'my-service');
+    fs.mkdirSync(cwd);
+    // The walk goes up to the root: this machine's temp folder must have no package.json above.
+    expect(packageJsonsAbove(cwd)).toEqual([]);
+    expect(defaultName(cwd, {})).toBe('my-service');
+  });
+});
+
+describe('livePid and isAlive', () => {
+  it('is undefined for a missing pid file', () => {
+    expect(livePid(path.join(makeTempDir(), 'none.pid'))).toBeUndefined();
+  });
+
+  it.each(['', 'garbage', '12abc', '0', '-1', '1.5', '\n'])(
+    'is undefined for a pid file holding %j',
+    (content) => {
+      const file = path.join(makeTempDir(), 'app.pid');
+      fs.writeFileSync(file, content);
+      expect(livePid(file)).toBeUndefined();
+    },
+  );
+
+  it('is undefined for the pid of a process that has exited', () => {
+    const pid = deadPid();
+    const file = path.join(makeTempDir(), 'app.pid');
+    fs.writeFileSync(file, `${String(pid)}\n`);
+    expect(isAlive(pid)).toBe(false);
+    expect(livePid(file)).toBeUndefined();
+  });
+
+  it('is the pid of a live process, as Master writes it', () => {
+    const file = path.join(makeTempDir(), 'app.pid');
+    fs.writeFileSync(file, `${String(process.pid)}\n`);
+    expect(isAlive(process.pid)).toBe(true);
+    expect(livePid(file)).toBe(process.pid);
+  });
+});
