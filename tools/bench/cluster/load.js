@@ -1,0 +1,104 @@
+'use strict';
+/**
+ * The loads of the cluster bench.
+ *
+ * - `compliantLoad`: undici's keep-alive Pool, which honours `Connection: close`; no retries;
+ *   every request is recorded with its start, end and outcome. `fresh: true` opens a new
+ *   connection for every request instead.
+ * - `autocannonLoad`: autocannon, which ignores `Connection: close`; counted as requests sent
+ *   minus answered minus errors, against a run without an event.
+ */
+const { Pool } = require('undici');
+
+/** The failure kind of an undici error. */
+function kindOf(error) {
+  const code = error.code ?? '';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_ABORTED'
+  )
+    return 'timeout';
+  if (
+    code === 'ECONNRESET' ||
+    code === 'UND_ERR_SOCKET' ||
+    code === 'EPIPE' ||
+    code === 'UND_ERR_CLOSED'
+  )
+    return 'reset';
+  return `other:${code || error.message}`;
+}
+
+/**
+ * Loops of requests until `stop()`. Each record: { start, end, status, kind } (ms since the
+ * load began); `kind` is 'ok', 'non2xx', 'reset', 'refused', 'timeout' or 'other:<code>'.
+ */
+function compliantLoad(
+  port,
+  { connections = 8, fresh = false, path = '/', timeoutMs = 5000 } = {},
+) {
+  const pool = new Pool(`http://127.0.0.1:${port}`, {
+    connections,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  const t0 = performance.now();
+  const records = [];
+  let running = true;
+  const once = async (urlPath, sink = records) => {
+    const start = performance.now() - t0;
+    try {
+      const response = await pool.request({ path: urlPath, method: 'GET', reset: fresh });
+      const body = await response.body.text();
+      const end = performance.now() - t0;
+      const kind = response.statusCode >= 200 && response.statusCode < 300 ? 'ok' : 'non2xx';
+      sink.push({ start, end, status: response.statusCode, kind, pid: body });
+    } catch (error) {
+      sink.push({ start, end: performance.now() - t0, status: 0, kind: kindOf(error) });
+    }
+  };
+  const loops = Array.from({ length: connections }, async () => {
+    while (running) await once(path);
+  });
+  return {
+    t0,
+    records,
+    now: () => performance.now() - t0,
+    /** Sends `count` requests to `urlPath` at once, outside the loops; resolves with their records. */
+    async burst(urlPath, count) {
+      const own = [];
+      await Promise.all(Array.from({ length: count }, () => once(urlPath, own)));
+      return own;
+    },
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      await pool.close();
+      return records;
+    },
+  };
+}
+
+/** autocannon for `seconds`, with `during(elapsedMs)` called once at `eventAtMs`. */
+async function autocannonLoad(port, { seconds, connections = 8, eventAtMs, during }) {
+  const autocannon = require('autocannon');
+  const timer = during === undefined ? undefined : setTimeout(() => void during(), eventAtMs);
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/`,
+    connections,
+    duration: seconds,
+    timeout: 5,
+  });
+  clearTimeout(timer);
+  return {
+    sent: result.requests.sent,
+    answered: result.requests.total,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    resets: result.resets ?? 0,
+  };
+}
+
+module.exports = { compliantLoad, autocannonLoad, kindOf };

@@ -1,0 +1,95 @@
+'use strict';
+/** One run: a fresh manager in a temp folder, the compliant load, one scenario's event. */
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { MANAGERS, sleep } = require('./managers');
+const { compliantLoad } = require('./load');
+const { processUsage, summarize } = require('./metrics');
+const { SCENARIOS } = require('./scenarios');
+
+const WARM_MS = 500;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs `scenarioId` against `managerKey`; resolves with the run's record. `steadyMs` of steady
+ * load before the event, `afterMs` after it; `fresh` opens a new connection per request.
+ */
+async function runOne(
+  managerKey,
+  scenarioId,
+  { steadyMs = 1000, afterMs = 1500, workers = 2, connections = 8, fresh = false } = {},
+) {
+  const manager = MANAGERS[managerKey];
+  const scenario = SCENARIOS[scenarioId];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-bench-cluster-'));
+  const modeFile = path.join(dir, 'mode');
+  fs.writeFileSync(modeFile, scenario.mode ?? 'good');
+  const port = await freePort();
+  let running;
+  let load;
+  try {
+    running = await manager.start({ dir, port, modeFile, workers, recycleMB: scenario.recycleMB });
+    const supervisorBefore = processUsage(running.supervisorPid);
+    load = compliantLoad(port, { connections, fresh });
+    await sleep(WARM_MS + steadyMs);
+    const eventAt = load.now();
+    const result = await scenario.event({
+      running,
+      load,
+      workers,
+      setMode: (mode) => fs.writeFileSync(modeFile, mode),
+    });
+    const eventEnd = load.now();
+    await sleep(afterMs);
+    const supervisorAfter = processUsage(running.supervisorPid);
+    const records = await load.stop();
+    load = undefined;
+    const endAt = records.reduce((latest, record) => Math.max(latest, record.end), 0);
+    return {
+      manager: managerKey,
+      scenario: scenarioId,
+      client: fresh ? 'new connection per request' : 'keep-alive Pool',
+      eventAt: Math.round(eventAt),
+      eventMs: Math.round(eventEnd - eventAt),
+      ...summarize(records, { steadyFrom: WARM_MS, eventAt, eventEnd, endAt }),
+      ...result,
+      supervisorRssMiB: supervisorBefore?.rssMiB,
+      supervisorCpuMs:
+        supervisorAfter && supervisorBefore
+          ? supervisorAfter.cpuMs - supervisorBefore.cpuMs
+          : undefined,
+    };
+  } finally {
+    if (load !== undefined) await load.stop();
+    if (running !== undefined) await running.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { runOne, freePort };
+
+if (require.main === module) {
+  const [managerKey = 'lastcall', scenarioId = 'R1'] = process.argv.slice(2);
+  runOne(managerKey, scenarioId).then(
+    (record) => {
+      const { series: _series, ...rest } = record;
+      console.log(JSON.stringify(rest, null, 2));
+    },
+    (error) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,161 @@
+'use strict';
+/**
+ * The scenarios of the cluster bench. Each one runs against a manager that serves steadily under
+ * the compliant load; `event()` does the scenario's thing and resolves with its own figures once
+ * it is over (the event window ends there). Times are ms since the load began.
+ */
+const fs = require('node:fs');
+const { isAlive, kill, sleep, until } = require('./managers');
+
+/** The pids answering now, and the supervisor's, for later checks. */
+async function pidsNow(running) {
+  return running.workerPids();
+}
+
+const SCENARIOS = {
+  R1: {
+    title: 'rolling restart',
+    async event({ running }) {
+      const before = await pidsNow(running);
+      const reload = await running.reload();
+      const after = await pidsNow(running);
+      return {
+        reloadMs: reload.ms,
+        reloadCode: reload.code,
+        replaced: after.filter((pid) => !before.includes(pid)).length,
+      };
+    },
+  },
+  R2: {
+    title: 'rolling restart with 20 long requests in flight',
+    async event({ running, load }) {
+      const long = load.burst('/slow?ms=2000', 20);
+      await sleep(200);
+      const reload = await running.reload();
+      const records = await long;
+      return {
+        reloadMs: reload.ms,
+        reloadCode: reload.code,
+        longCompleted: records.filter((record) => record.kind === 'ok').length,
+        longFailed: records.filter((record) => record.kind !== 'ok').length,
+      };
+    },
+  },
+  R3: {
+    title: 'rolling restart of a broken build',
+    async event({ running, setMode }) {
+      setMode('broken');
+      const reload = await running.reload();
+      // The service must still answer afterwards: give a manager that went down time to show it.
+      await sleep(1500);
+      const serving = await pidsNow(running);
+      return {
+        reloadMs: reload.ms,
+        reloadCode: reload.code,
+        reportedFailed: reload.code !== 0,
+        servingAfter: serving.length,
+      };
+    },
+  },
+  C1: {
+    title: 'a worker crash',
+    async event({ running, workers }) {
+      const [victim] = await pidsNow(running);
+      const crashedAt = Date.now();
+      kill(victim, 'SIGWINCH');
+      const replaced = await until(
+        async () => {
+          const pids = await pidsNow(running);
+          return pids.length === workers && !pids.includes(victim);
+        },
+        20_000,
+        20,
+      );
+      return { replacementMs: replaced ? Date.now() - crashedAt : undefined };
+    },
+  },
+  C2: {
+    title: 'a crash loop in one slot',
+    async event({ running, setMode, workers }) {
+      const pids = await pidsNow(running);
+      const victim = pids[pids.length - 1];
+      const steadyPids = pids.slice(0, -1);
+      setMode(`crash-loop:${workers - 1}`);
+      kill(victim, 'SIGWINCH');
+      // Watch for 6 s: every new pid seen, and when.
+      const seen = new Map();
+      const startedAt = Date.now();
+      while (Date.now() - startedAt < 6000) {
+        for (const pid of await pidsNow(running)) {
+          if (!steadyPids.includes(pid) && pid !== victim && !seen.has(pid))
+            seen.set(pid, Date.now() - startedAt);
+        }
+        await sleep(50);
+      }
+      const times = [...seen.values()];
+      const gaps = times.slice(1).map((time, index) => time - times[index]);
+      return {
+        reforksSeen: seen.size,
+        firstGapMs: gaps[0],
+        lastGapMs: gaps[gaps.length - 1],
+        othersAlive: steadyPids.filter((pid) => isAlive(pid)).length,
+      };
+    },
+  },
+  S1: {
+    title: 'SIGTERM to the supervisor',
+    async event({ running }) {
+      const pids = await pidsNow(running);
+      const startedAt = Date.now();
+      running.signal('SIGTERM');
+      const exited = await until(() => !isAlive(running.supervisorPid), 40_000, 20);
+      const exitMs = exited ? Date.now() - startedAt : undefined;
+      await sleep(200);
+      return { exitMs, left: pids.filter((pid) => isAlive(pid)).length };
+    },
+  },
+  S2: {
+    title: 'SIGKILL to the supervisor (orphans)',
+    async event({ running }) {
+      const pids = await pidsNow(running);
+      running.signal('SIGKILL');
+      await sleep(2000);
+      return { survivors: pids.filter((pid) => isAlive(pid)).length };
+    },
+  },
+  M1: {
+    title: 'memory recycling',
+    mode: 'leak:64',
+    recycleMB: 200,
+    eventMs: 12_000,
+    async event({ running }) {
+      const seen = new Set(await pidsNow(running));
+      const first = new Set(seen);
+      let peakMiB = 0;
+      const startedAt = Date.now();
+      while (Date.now() - startedAt < this.eventMs) {
+        for (const pid of await pidsNow(running)) {
+          seen.add(pid);
+          peakMiB = Math.max(peakMiB, rssMiB(pid));
+        }
+        await sleep(200);
+      }
+      return {
+        recycled: [...seen].filter((pid) => !first.has(pid)).length,
+        peakWorkerMiB: Math.round(peakMiB),
+      };
+    },
+  },
+};
+
+function rssMiB(pid) {
+  try {
+    return (
+      Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+    );
+  } catch {
+    return 0;
+  }
+}
+
+module.exports = { SCENARIOS };
