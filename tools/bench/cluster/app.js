@@ -40,7 +40,8 @@ const leakKiB = mode.startsWith('leak:') ? Number(mode.slice('leak:'.length)) : 
 const kept = [];
 
 const server = http.createServer((request, response) => {
-  if (leakKiB > 0) kept.push(Buffer.alloc(leakKiB * 1024, 1));
+  // Capped at 1 GiB kept, so that a manager that never recycles cannot take the machine.
+  if (leakKiB > 0 && kept.length * leakKiB < 1 << 20) kept.push(Buffer.alloc(leakKiB * 1024, 1));
   const url = new URL(request.url, 'http://x');
   if (url.pathname === '/slow') {
     setTimeout(() => response.end(String(process.pid)), Number(url.searchParams.get('ms') ?? 1000));

@@ -46,16 +46,16 @@ function compliantLoad(
   const t0 = performance.now();
   const records = [];
   let running = true;
-  const once = async (urlPath, sink = records) => {
+  const once = async (urlPath) => {
     const start = performance.now() - t0;
     try {
       const response = await pool.request({ path: urlPath, method: 'GET', reset: fresh });
       const body = await response.body.text();
       const end = performance.now() - t0;
       const kind = response.statusCode >= 200 && response.statusCode < 300 ? 'ok' : 'non2xx';
-      sink.push({ start, end, status: response.statusCode, kind, pid: body });
+      records.push({ start, end, status: response.statusCode, kind, pid: body });
     } catch (error) {
-      sink.push({ start, end: performance.now() - t0, status: 0, kind: kindOf(error) });
+      records.push({ start, end: performance.now() - t0, status: 0, kind: kindOf(error) });
     }
   };
   const loops = Array.from({ length: connections }, async () => {
@@ -65,11 +65,36 @@ function compliantLoad(
     t0,
     records,
     now: () => performance.now() - t0,
-    /** Sends `count` requests to `urlPath` at once, outside the loops; resolves with their records. */
+    /**
+     * Sends `count` requests to `urlPath` at once, each on a connection of its own (not the
+     * loops' pool, which they would starve); resolves with their records.
+     */
     async burst(urlPath, count) {
-      const own = [];
-      await Promise.all(Array.from({ length: count }, () => once(urlPath, own)));
-      return own;
+      const own = new Pool(`http://127.0.0.1:${port}`, {
+        connections: count,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      const sink = [];
+      await Promise.all(
+        Array.from({ length: count }, async () => {
+          const start = performance.now() - t0;
+          try {
+            const response = await own.request({ path: urlPath, method: 'GET' });
+            await response.body.text();
+            sink.push({
+              start,
+              end: performance.now() - t0,
+              status: response.statusCode,
+              kind: response.statusCode < 300 ? 'ok' : 'non2xx',
+            });
+          } catch (error) {
+            sink.push({ start, end: performance.now() - t0, status: 0, kind: kindOf(error) });
+          }
+        }),
+      );
+      await own.close();
+      return sink;
     },
     async stop() {
       running = false;

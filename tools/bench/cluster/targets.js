@@ -1,0 +1,81 @@
+'use strict';
+/**
+ * The targets issue 8 set for lastcall, checked against the records of the run, each one
+ * said plainly as met or missed.
+ */
+const { median } = require('./metrics');
+
+function values(records, field) {
+  return records.map((record) => record[field]).filter((value) => typeof value === 'number');
+}
+
+function verdict(isMet) {
+  return isMet ? '**met**' : '**missed**';
+}
+
+/** Markdown lines: one per target, with the figure that decides it. */
+function targetLines(records, of, steady) {
+  const lines = ['## Targets for lastcall', ''];
+  const add = (text) => lines.push(`- ${text}`);
+  for (const scenario of ['R1', 'R2', 'C1', 'S1']) {
+    const runs = of(scenario, 'lastcall');
+    if (runs.length === 0) continue;
+    const worst = Math.max(...values(runs, 'failed'));
+    const extra =
+      scenario === 'R2'
+        ? `; long requests completed: ${Math.min(...values(runs, 'longCompleted'))} of 20 at worst`
+        : '';
+    const isMet =
+      worst === 0 && (scenario !== 'R2' || Math.min(...values(runs, 'longCompleted')) === 20);
+    add(
+      `${scenario}, zero failed requests with the compliant client: ${verdict(isMet)} (at worst ${worst} in ${runs.length} runs${extra}).`,
+    );
+  }
+  const r3 = of('R3', 'lastcall');
+  if (r3.length > 0) {
+    const isUp = r3.every((run) => run.failed === 0 && run.servingAfter >= 2);
+    const isReported = r3.every((run) => run.reloadCode !== 0);
+    add(
+      `R3, the service never down and the restart reported failed: ${verdict(isUp && isReported)} (failed requests at worst ${Math.max(...values(r3, 'failed'))}; workers serving after, at least ${Math.min(...values(r3, 'servingAfter'))}; reload exit codes ${[...new Set(values(r3, 'reloadCode'))].join(', ')}).`,
+    );
+  }
+  const c2 = of('C2', 'lastcall');
+  if (c2.length > 0) {
+    const worst = Math.max(...values(c2, 'failed'));
+    const growing = c2.filter(
+      (run) => typeof run.firstGapMs === 'number' && run.lastGapMs > run.firstGapMs,
+    ).length;
+    add(
+      `C2, the other slot serves with zero failures and the delays grow: ${verdict(worst === 0 && growing === c2.length)} (failed at worst ${worst}; the gap between re-forks grew in ${growing} of ${c2.length} runs, median first ${median(values(c2, 'firstGapMs')) ?? '–'} ms, last ${median(values(c2, 'lastGapMs')) ?? '–'} ms; re-forks seen ${median(values(c2, 'reforksSeen'))}).`,
+    );
+  }
+  const s2 = of('S2', 'lastcall');
+  if (s2.length > 0) {
+    const worst = Math.max(...values(s2, 'survivors'));
+    add(
+      `S2, zero survivors 2 s after the master is SIGKILLed: ${verdict(worst === 0)} (at worst ${worst}).`,
+    );
+  }
+  const rps = (manager) => median(values(steady(manager), 'steadyRps'));
+  if (rps('lastcall') !== undefined && rps('naive') !== undefined) {
+    const ratio = rps('lastcall') / rps('naive');
+    add(
+      `Throughput within 5 % of the naive cluster: ${verdict(ratio >= 0.95)} (×${ratio.toFixed(3)}: ${Math.round(rps('lastcall'))} against ${Math.round(rps('naive'))} req/s, medians of the steady phases of every keep-alive run; the load generator shares the 2 cores, so this is a coarse figure: [master.md](./master.md) measures it alone).`,
+    );
+  }
+  const rss = (manager) => median(values(steady(manager), 'supervisorRssMiB'));
+  if (rss('lastcall') !== undefined && rss('pm2') !== undefined) {
+    const ratio = rss('lastcall') / rss('pm2');
+    const naive = rss('naive');
+    add(
+      `Master RSS at most half of pm2's daemon: ${verdict(ratio <= 0.5)} (${rss('lastcall').toFixed(1)} MiB against ${rss('pm2').toFixed(1)} MiB, ×${ratio.toFixed(2)}).` +
+        (ratio > 0.5 && naive !== undefined
+          ? ` Half of pm2's daemon is ${(rss('pm2') / 2).toFixed(1)} MiB, below the ${naive.toFixed(1)} MiB of the naive master, which loads nothing but \`node:cluster\`: no master that is a Node process reaches it here. What lastcall adds to a bare Node master is ${(rss('lastcall') - naive).toFixed(1)} MiB.`
+          : ''),
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+module.exports = { targetLines };
