@@ -57,7 +57,7 @@ const DETAILS = {
     ['p99 during (ms)', 'p99Event', 1],
   ],
   C2: [
-    ['re-forks seen in 5 s', 'reforksSeen'],
+    ['re-forks seen in 4 s', 'reforksSeen'],
     ['first gap (ms)', 'firstGapMs'],
     ['last gap (ms)', 'lastGapMs'],
     ['other workers alive', 'othersAlive'],

@@ -18,7 +18,7 @@ const WARM_MS = 300;
 async function runOne(
   managerKey,
   scenarioId,
-  { steadyMs = 800, afterMs = 1000, workers = 2, connections = 8, fresh = false } = {},
+  { steadyMs = 700, afterMs = 800, workers = 2, connections = 8, fresh = false } = {},
 ) {
   const manager = MANAGERS[managerKey];
   const scenario = SCENARIOS[scenarioId];

@@ -88,7 +88,7 @@ async function main() {
         fresh: cell.fresh,
         ...(cell.scenario === 'M1' && values.full ? { afterMs: 1500 } : {}),
       };
-      if (cell.scenario === 'M1') SCENARIOS.M1.eventMs = values.full ? 40_000 : 8000;
+      if (cell.scenario === 'M1') SCENARIOS.M1.eventMs = values.full ? 40_000 : 6000;
       let record;
       try {
         record = await runOne(cell.manager, cell.scenario, options);
