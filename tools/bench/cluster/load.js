@@ -108,7 +108,8 @@ function compliantLoad(
 /** autocannon for `seconds`, with `during(elapsedMs)` called once at `eventAtMs`. */
 async function autocannonLoad(port, { seconds, connections = 8, eventAtMs, during }) {
   const autocannon = require('autocannon');
-  const timer = during === undefined ? undefined : setTimeout(() => void during(), eventAtMs);
+  let event;
+  const timer = during === undefined ? undefined : setTimeout(() => (event = during()), eventAtMs);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/`,
     connections,
@@ -116,6 +117,7 @@ async function autocannonLoad(port, { seconds, connections = 8, eventAtMs, durin
     timeout: 5,
   });
   clearTimeout(timer);
+  await event;
   return {
     sent: result.requests.sent,
     answered: result.requests.total,

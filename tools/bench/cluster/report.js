@@ -7,6 +7,7 @@ const { BUCKET_MS, median } = require('./metrics');
 const { MANAGERS } = require('./managers');
 const { SCENARIOS } = require('./scenarios');
 const { lineChart } = require('./svg');
+const { targetLines } = require('./targets');
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const version = (file) => JSON.parse(fs.readFileSync(file, 'utf8')).version;
@@ -157,6 +158,27 @@ async function writeClusterReport({ records, outDir, argv, reps, seconds, full }
       );
     lines.push('');
   }
+  const cannon = records.filter((r) => r.client === 'autocannon' && !r.error);
+  if (cannon.length > 0) {
+    const baseline = (manager) =>
+      records.filter((r) => r.manager === manager && r.client === 'autocannon, no event');
+    lines.push(
+      '## R1 under autocannon',
+      '',
+      'autocannon ignores `Connection: close` and counts a request on a connection the server closed as neither an error nor an answer, so what matters is what it sent minus what was answered minus its errors, against the same load without an event. 4 s of load, 8 connections, the reload at 1.5 s.',
+      '',
+      '| manager | unanswered, no event | unanswered, reload | errors | timeouts | non-2xx |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const manager of managers) {
+      const runs = cannon.filter((r) => r.manager === manager);
+      if (runs.length === 0) continue;
+      lines.push(
+        `| ${MANAGERS[manager].name} | ${cell(baseline(manager), 'unanswered')} | ${cell(runs, 'unanswered')} | ${cell(runs, 'errors')} | ${cell(runs, 'timeouts')} | ${cell(runs, 'non2xx')} |`,
+      );
+    }
+    lines.push('');
+  }
   lines.push('## Each scenario', '');
   for (const scenario of scenarios) {
     const fields = DETAILS[scenario] ?? [];
@@ -205,8 +227,10 @@ async function writeClusterReport({ records, outDir, argv, reps, seconds, full }
     fs.writeFileSync(path.join(outDir, svg), chartFor(records, scenario, managers));
     lines.push(`![${scenario}: completed requests per 100 ms around the event](./${svg})`, '');
   }
-  const targets = path.join(__dirname, 'targets.js');
-  if (fs.existsSync(targets)) lines.push(...require(targets).targetLines(records, of, steady));
+  lines.push(...targetLines(records, of, steady));
+  // What the numbers do not say by themselves, written by hand after a run.
+  const notes = path.join(__dirname, 'what-we-saw.md');
+  if (fs.existsSync(notes)) lines.push(fs.readFileSync(notes, 'utf8').trim(), '');
   return writeMarkdownReport({
     lines,
     fileName: 'cluster.md',

@@ -92,3 +92,38 @@ if (require.main === module) {
     },
   );
 }
+
+/**
+ * R1 under autocannon, which ignores `Connection: close`: 4 s of load with the reload at 1.5 s
+ * (or none, the baseline). Counts what it sent, what was answered, its errors and timeouts.
+ */
+async function runAutocannon(managerKey, withEvent, { workers = 2, connections = 8 } = {}) {
+  const { autocannonLoad } = require('./load');
+  const manager = MANAGERS[managerKey];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-bench-cluster-'));
+  const modeFile = path.join(dir, 'mode');
+  fs.writeFileSync(modeFile, 'good');
+  const port = await freePort();
+  let running;
+  try {
+    running = await manager.start({ dir, port, modeFile, workers });
+    const counts = await autocannonLoad(port, {
+      seconds: 4,
+      connections,
+      eventAtMs: 1500,
+      during: withEvent ? () => running.reload() : undefined,
+    });
+    return {
+      manager: managerKey,
+      scenario: 'R1',
+      client: withEvent ? 'autocannon' : 'autocannon, no event',
+      ...counts,
+      unanswered: counts.sent - counts.answered - counts.errors,
+    };
+  } finally {
+    if (running !== undefined) await running.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+module.exports.runAutocannon = runAutocannon;

@@ -12,10 +12,11 @@
  * docs/benchmarks for a run with no options but --full, else $TMPDIR/lastcall-bench-cluster).
  */
 const os = require('node:os');
+const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { MANAGERS } = require('./managers');
-const { runOne } = require('./run-one');
+const { runAutocannon, runOne } = require('./run-one');
 const { SCENARIOS } = require('./scenarios');
 const { writeClusterReport } = require('./report');
 
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     scenarios: { type: 'string' },
     out: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    'from-json': { type: 'string' },
   },
 });
 
@@ -41,7 +43,8 @@ for (const id of scenarios)
   if (!(id in SCENARIOS))
     throw new Error(`unknown scenario ${id}; known: ${Object.keys(SCENARIOS).join(', ')}`);
 const reps = Number(values.reps ?? (values.full ? 10 : 5));
-const isDefaultRun = argv.every((arg) => arg === '--full');
+const isDefaultRun =
+  argv.every((arg) => arg === '--full') || (argv.length === 2 && values['from-json'] !== undefined);
 const outDir = values.out
   ? path.resolve(values.out)
   : isDefaultRun
@@ -66,47 +69,97 @@ function shuffled(items, seed) {
   return copy;
 }
 
-/** The cells of one repetition: every scenario × manager, plus the new-connection client for R1. */
+/**
+ * pm2's best-practice flags (--wait-ready, --listen-timeout, --kill-timeout, an app that closes
+ * its server on SIGINT) are about reloads and shutdowns; a crash, a crash loop, a SIGKILLed
+ * daemon and memory recycling run as with pm2's defaults, so the quick run leaves them out.
+ */
+const PM2_BEST_SCENARIOS = new Set(['R1', 'R2', 'R3', 'S1']);
+
+/**
+ * The cells of one repetition: every scenario × manager, plus R1 with a client that opens a new
+ * connection per request and R1 under autocannon.
+ */
 function cells() {
   const list = [];
   for (const scenario of scenarios) {
     for (const manager of managers) {
-      list.push({ manager, scenario, fresh: false });
-      if (scenario === 'R1') list.push({ manager, scenario, fresh: true });
+      if (manager === 'pm2-best' && !values.full && !PM2_BEST_SCENARIOS.has(scenario)) continue;
+      list.push({ manager, scenario, client: 'pool' });
+      if (scenario === 'R1') {
+        list.push({ manager, scenario, client: 'fresh' });
+        if (manager !== 'pm2-best' || values.full)
+          list.push({ manager, scenario, client: 'autocannon' });
+      }
     }
   }
   return list;
 }
 
+/** `--from-json <file>`: the report again from the records of an earlier run (same --out rules). */
+async function rewrite(file) {
+  const records = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const written = await writeClusterReport({
+    records,
+    outDir,
+    argv: [],
+    reps: Math.max(...records.map((record) => record.rep ?? 1)),
+    seconds: records.reduce((sum, record) => sum + (record.wallMs ?? 0), 0) / 1000,
+    full: values.full,
+  });
+  process.stdout.write(`wrote ${written} from ${file}\n`);
+}
+
+const CLIENTS = {
+  pool: 'keep-alive Pool',
+  fresh: 'new connection per request',
+  autocannon: 'autocannon',
+};
+
 async function main() {
+  if (values['from-json'] !== undefined) return rewrite(path.resolve(values['from-json']));
   const startedAt = Date.now();
   const records = [];
   const plan = cells();
+  // autocannon's baseline: the same load without an event, once per manager.
+  if (plan.some((cell) => cell.client === 'autocannon')) {
+    for (const manager of managers.filter((key) => key !== 'pm2-best' || values.full)) {
+      const record = await runAutocannon(manager, false);
+      records.push({ ...record, rep: 0 });
+      process.stdout.write(
+        `baseline ${manager} (autocannon, no event): ${record.unanswered} unanswered\n`,
+      );
+    }
+  }
   for (let rep = 1; rep <= reps; rep += 1) {
     for (const cell of shuffled(plan, Number(values.seed) * 1000 + rep)) {
-      const options = {
-        fresh: cell.fresh,
-        ...(cell.scenario === 'M1' && values.full ? { afterMs: 1500 } : {}),
-      };
+      const options = { fresh: cell.client === 'fresh' };
       if (cell.scenario === 'M1') SCENARIOS.M1.eventMs = values.full ? 40_000 : 6000;
       let record;
+      const cellStartedAt = Date.now();
       try {
-        record = await runOne(cell.manager, cell.scenario, options);
+        record =
+          cell.client === 'autocannon'
+            ? await runAutocannon(cell.manager, true)
+            : await runOne(cell.manager, cell.scenario, options);
       } catch (error) {
         record = {
           manager: cell.manager,
           scenario: cell.scenario,
-          client: cell.fresh ? 'new connection per request' : 'keep-alive Pool',
+          client: CLIENTS[cell.client],
           error: String(error.message ?? error).slice(0, 500),
         };
       }
       record.rep = rep;
+      record.wallMs = Date.now() - cellStartedAt;
       records.push(record);
       process.stdout.write(
-        `rep ${rep}/${reps} ${cell.scenario} ${cell.manager}${cell.fresh ? ' (new connections)' : ''}: ` +
+        `rep ${rep}/${reps} ${cell.scenario} ${cell.manager} (${record.client}): ` +
           (record.error
             ? `ERROR ${record.error.split('\n')[0]}`
-            : `${record.failed} failed, ${record.lostRequests} lost`) +
+            : record.client === 'autocannon'
+              ? `${record.unanswered} unanswered, ${record.errors} errors`
+              : `${record.failed} failed, ${record.lostRequests} lost`) +
           ` (${((Date.now() - startedAt) / 1000).toFixed(0)} s)\n`,
       );
     }
