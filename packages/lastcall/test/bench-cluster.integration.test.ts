@@ -1,5 +1,5 @@
 /**
- * The cluster bench must not rot: one short R1 (both clients) and C1 for lastcall only, through
+ * The cluster bench must not rot: one short R1 (every client) and C1 for lastcall only, through
  * the harness itself (tools/bench/cluster/run.js), into a temp folder.
  */
 import { execFile } from 'node:child_process';
@@ -20,6 +20,8 @@ interface BenchRecord {
   error?: string;
   reloadCode?: number;
   replacementMs?: number;
+  errors?: number;
+  unanswered?: number;
 }
 
 it('runs R1 and C1 for lastcall and writes the report, the records and the charts', async () => {
@@ -43,19 +45,28 @@ it('runs R1 and C1 for lastcall and writes the report, the records and the chart
   ) as BenchRecord[];
   expect(records.map((r) => `${r.scenario} ${r.client}`).sort()).toEqual([
     'C1 keep-alive Pool',
+    'R1 autocannon',
+    'R1 autocannon, no event',
     'R1 keep-alive Pool',
     'R1 new connection per request',
   ]);
-  for (const record of records) {
+  for (const record of records.filter((r) => r.client.startsWith('autocannon'))) {
+    expect(record).toMatchObject({ manager: 'lastcall', errors: 0, timeouts: 0, non2xx: 0 });
+    expect(record.unanswered).toEqual(expect.any(Number));
+  }
+  for (const record of records.filter((r) => !r.client.startsWith('autocannon'))) {
     expect(record).toMatchObject({ manager: 'lastcall', failed: 0 });
     expect(record.error).toBeUndefined();
     expect(record.completed).toBeGreaterThan(100);
   }
-  expect(records.find((r) => r.scenario === 'R1')?.reloadCode).toBe(0);
+  expect(
+    records.find((r) => r.scenario === 'R1' && r.client === 'keep-alive Pool')?.reloadCode,
+  ).toBe(0);
   expect(records.find((r) => r.scenario === 'C1')?.replacementMs).toEqual(expect.any(Number));
   const report = fs.readFileSync(path.join(out, 'cluster.md'), 'utf8');
   expect(report).toContain('## Failed requests (keep-alive Pool)');
   expect(report).toContain('## Targets for lastcall');
+  expect(report).toContain('## R1 under autocannon');
   for (const chart of ['cluster-r1.svg', 'cluster-c1.svg']) {
     expect(fs.readFileSync(path.join(out, chart), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<path d="M/);
   }

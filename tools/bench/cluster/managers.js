@@ -146,7 +146,7 @@ const lastcall = {
       supervisorPid: supervisor.child.pid,
       supervisorExited: supervisor.exited,
       output: supervisor.output,
-      async workerPids() {
+      async workerPids({ all = false } = {}) {
         const status = await run(
           LASTCALL,
           ['status', '--json', '--pid-file', pidFile],
@@ -155,7 +155,7 @@ const lastcall = {
         );
         if (status.code !== 0) return [];
         const pids = JSON.parse(status.output)
-          .workers.filter((w) => w.state === 'ready')
+          .workers.filter((w) => all || w.state === 'ready')
           .map((w) => w.pid);
         for (const pid of pids) seen.add(pid);
         return pids;
@@ -205,9 +205,9 @@ function pm2Manager(name, { best }) {
           100,
         ),
         output: () => started.output,
-        async workerPids() {
+        async workerPids({ all = false } = {}) {
           const pids = (await jlist())
-            .filter((entry) => entry.pm2_env?.status === 'online' && entry.pid > 0)
+            .filter((entry) => (all || entry.pm2_env?.status === 'online') && entry.pid > 0)
             .map((entry) => entry.pid);
           for (const pid of pids) seen.add(pid);
           return pids;

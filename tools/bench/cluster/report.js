@@ -30,7 +30,7 @@ function failureCell(records) {
     .map((kind) => [kind, records.reduce((sum, record) => sum + (record.failures?.[kind] ?? 0), 0)])
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind} ${count}`);
-  return kinds.length === 0 ? total : `${total} (${kinds.join(', ')})`;
+  return kinds.length === 0 ? total : `${total} (all ${records.length} runs: ${kinds.join(', ')})`;
 }
 
 const DETAILS = {
@@ -58,7 +58,7 @@ const DETAILS = {
     ['p99 during (ms)', 'p99Event', 1],
   ],
   C2: [
-    ['re-forks seen in 4 s', 'reforksSeen'],
+    ['re-forks seen in 8 s', 'reforksSeen'],
     ['first gap (ms)', 'firstGapMs'],
     ['last gap (ms)', 'lastGapMs'],
     ['other workers alive', 'othersAlive'],
