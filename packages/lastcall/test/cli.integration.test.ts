@@ -6,7 +6,7 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { get, startLoad, waitGone } from '../../master/test/support';
+import { get, sleep, startLoad, waitGone } from '../../master/test/support';
 import {
   WORKER_APP,
   cliEnv,
@@ -143,6 +143,31 @@ describe('lastcall start, reload, status and stop', () => {
     expect(second.stderr).toMatch(/^lastcall: a master of "e2e" is running already \(pid \d+/);
     // The first one is untouched.
     expect((await status(cluster)).workers).toHaveLength(2);
+  });
+});
+
+describe('lastcall start, then SIGTERM under load', () => {
+  it('answers every request it accepted: the others are refused, none is reset', async () => {
+    const cwd = makeTempDir();
+    const port = await freePort();
+    const env = cliEnv(path.join(cwd, 'run'));
+    const app = path.resolve(__dirname, '..', '..', '..', 'tools', 'bench', 'cluster', 'app.js');
+    const cli = spawnCli(
+      ['start', app, '--workers', '2', '--name', 'sigterm', '--env', `PORT=${String(port)}`],
+      cwd,
+      env,
+    );
+    await cli.waitForLine(/is running 2 workers/, 20_000);
+    const load = startLoad(port, { keepAlive: 16, fresh: 0, path: '/' });
+    await sleep(1000);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited(15_000)).toBe(0);
+    await sleep(200);
+    const tally = await load.stop();
+    expect(tally.ok).toBeGreaterThan(100);
+    expect(tally.statuses).toEqual([]);
+    // Refused: never accepted, the port had closed. A reset would be a request lost.
+    expect(tally.errors.filter((error) => error !== 'ECONNREFUSED')).toEqual([]);
   });
 });
 

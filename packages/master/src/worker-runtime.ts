@@ -36,6 +36,9 @@ const VERDICT_WAIT = 1000;
  */
 const HOLD_SHARE = 0.5;
 
+/** ms a worker the master drains keeps serving keep-alive after closing its listener. */
+const DRAIN_DELAY = 100;
+
 /** The share of the master's drainTimeout a worker's own shutdown deadline gets. */
 const OWN_DEADLINE_SHARE = 0.9;
 
@@ -79,6 +82,9 @@ function startRuntime(): void {
         : Graceful.start();
     graceful = adopted;
     const stopKeepAlive = (): void => {
+      // Ordered by the master, the listener closes first (drainDelay below): said now, every
+      // response would send its client back to a port the primary may still accept on.
+      if (isDrainOrdered) return;
       for (const terminator of terminators.values()) terminator.stopKeepAlive();
     };
     if (adopted.state === 'running') adopted.once('draining', stopKeepAlive);
@@ -89,7 +95,15 @@ function startRuntime(): void {
         // Connection: close on every response, until the master says its replacement is ready:
         // the only worker on a port that closed its listener first would refuse connections.
         await untilDrainOrdered(signal);
-        await Promise.all([...terminators.values()].map((terminator) => terminator.terminate()));
+        // A worker the master drains (a restart, a stop) closes its listener, then keeps serving
+        // keep-alive as before for DRAIN_DELAY: time for the primary to take it out of the
+        // rotation, and, when it was the last one on its port, to stop accepting. Clients told
+        // `Connection: close` afterwards reconnect to another worker or into a refused port,
+        // never into a connection the primary accepted and can no longer hand to anyone.
+        const options = isDrainOrdered && verdict === undefined ? { drainDelay: DRAIN_DELAY } : {};
+        await Promise.all(
+          [...terminators.values()].map((terminator) => terminator.terminate(options)),
+        );
       },
       { name: 'lastcall worker servers' },
     );

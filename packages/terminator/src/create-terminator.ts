@@ -47,6 +47,7 @@ class ServerTerminator implements Terminator, DrainObserver {
   #deadline = Infinity;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #keepListeningTimer: NodeJS.Timeout | undefined;
+  #drainDelayTimer: NodeJS.Timeout | undefined;
   #unreachableTimer: NodeJS.Timeout | undefined;
   #isForced = false;
   readonly #signals = new Set<AbortSignal>();
@@ -93,13 +94,21 @@ class ServerTerminator implements Terminator, DrainObserver {
     this.#promise = new Promise((resolve) => {
       this.#resolve = resolve;
     });
-    this.#registry.beginDrain(this);
-    if (resolved.keepListening > 0) {
-      this.#keepListeningTimer = setTimeout(() => {
-        this.#registry.closeListener();
-      }, resolved.keepListening).unref();
-    } else {
+    if (resolved.drainDelay > 0) {
       this.#registry.closeListener();
+      this.#drainDelayTimer = setTimeout(() => {
+        this.#drainDelayTimer = undefined;
+        this.#registry.beginDrain(this);
+      }, resolved.drainDelay).unref();
+    } else {
+      this.#registry.beginDrain(this);
+      if (resolved.keepListening > 0) {
+        this.#keepListeningTimer = setTimeout(() => {
+          this.#registry.closeListener();
+        }, resolved.keepListening).unref();
+      } else {
+        this.#registry.closeListener();
+      }
     }
     this.#tighten(resolved);
     return this.#promise;
@@ -150,6 +159,12 @@ class ServerTerminator implements Terminator, DrainObserver {
     this.#isForced = true;
     clearTimeout(this.#keepListeningTimer);
     clearTimeout(this.#deadlineTimer);
+    if (this.#drainDelayTimer !== undefined) {
+      // Still in the drain delay: drain now, so that this terminator hears the server close.
+      clearTimeout(this.#drainDelayTimer);
+      this.#drainDelayTimer = undefined;
+      this.#registry.beginDrain(this);
+    }
     this.#counters.forced += this.#registry.force(this.#options.forceDelay);
     this.#unreachableTimer = setTimeout(() => {
       this.#finish();
@@ -160,6 +175,7 @@ class ServerTerminator implements Terminator, DrainObserver {
     if (this.#state !== 'draining') return;
     this.#state = 'closed';
     clearTimeout(this.#keepListeningTimer);
+    clearTimeout(this.#drainDelayTimer);
     clearTimeout(this.#deadlineTimer);
     clearTimeout(this.#unreachableTimer);
     for (const signal of this.#signals) signal.removeEventListener('abort', this.#onAbort);

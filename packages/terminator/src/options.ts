@@ -8,6 +8,7 @@ export interface ResolvedOptions {
   readonly timeout: number;
   readonly forceDelay: number;
   readonly keepListening: number;
+  readonly drainDelay: number;
   readonly idleGrace: number;
   readonly onUpgrade: TerminatorOptions['onUpgrade'];
   readonly onSocket: TerminatorOptions['onSocket'];
@@ -24,6 +25,7 @@ const KNOWN_OPTIONS = new Set([
   'timeout',
   'forceDelay',
   'keepListening',
+  'drainDelay',
   'idleGrace',
   'onUpgrade',
   'onSocket',
@@ -59,10 +61,19 @@ export function resolveOptions(
     const { code, allowInfinity } = DURATIONS[name];
     return readDuration(where, given, name, code, allowInfinity);
   };
+  const keepListening = duration('keepListening') ?? base?.keepListening ?? 0;
+  const drainDelay = duration('drainDelay') ?? base?.drainDelay ?? 0;
+  if (keepListening > 0 && drainDelay > 0) {
+    throw new TerminatorError(
+      'LASTCALL_ERR_TERMINATOR_INVALID_OPTIONS',
+      `${where}: keepListening (${String(keepListening)}) and drainDelay (${String(drainDelay)}) are opposites: one keeps accepting while the connections drain, the other stops accepting before they drain; give one of them`,
+    );
+  }
   return {
     timeout: duration('timeout') ?? base?.timeout ?? DEFAULT_TIMEOUT,
     forceDelay: duration('forceDelay') ?? base?.forceDelay ?? 0,
-    keepListening: duration('keepListening') ?? base?.keepListening ?? 0,
+    keepListening,
+    drainDelay,
     idleGrace: duration('idleGrace') ?? base?.idleGrace ?? DEFAULT_IDLE_GRACE,
     onUpgrade: readHook(where, given, 'onUpgrade') ?? base?.onUpgrade,
     onSocket: readHook(where, given, 'onSocket') ?? base?.onSocket,
@@ -75,6 +86,7 @@ const DURATIONS = {
   timeout: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_TIMEOUT', allowInfinity: true },
   forceDelay: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_FORCE_DELAY', allowInfinity: false },
   keepListening: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_KEEP_LISTENING', allowInfinity: false },
+  drainDelay: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_DRAIN_DELAY', allowInfinity: false },
   idleGrace: { code: 'LASTCALL_ERR_TERMINATOR_INVALID_IDLE_GRACE', allowInfinity: false },
 } as const satisfies Record<string, { code: TerminatorErrorCode; allowInfinity: boolean }>;
 

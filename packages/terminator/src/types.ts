@@ -24,6 +24,15 @@ export interface TerminatorOptions {
    */
   readonly keepListening?: number;
   /**
+   * Milliseconds between closing the listener and draining the connections: keep-alive goes on
+   * as before meanwhile, then every connection is asked to close. In a cluster worker, whose
+   * listener is the primary's, this gives the primary time to stop accepting, so that a client
+   * told `Connection: close` reconnects into a refused port (or another worker) rather than into
+   * a connection the primary accepts and then drops. Cannot be combined with `keepListening`.
+   * @defaultValue 0
+   */
+  readonly drainDelay?: number;
+  /**
    * Milliseconds a keep-alive socket must have been quiet before the drain closes it. A busy
    * client may have sent its next request before it could see our FIN; held this long, that
    * request arrives and is answered with `Connection: close` instead of being lost. Sockets

@@ -121,6 +121,18 @@ const badOptions: readonly BadOption[] = [
     fragments: ['keepListening', 'NaN'],
   },
   {
+    title: 'a negative drainDelay',
+    options: { drainDelay: -1 },
+    code: 'LASTCALL_ERR_TERMINATOR_INVALID_DRAIN_DELAY',
+    fragments: ['drainDelay', '-1'],
+  },
+  {
+    title: 'keepListening and drainDelay together',
+    options: { keepListening: 100, drainDelay: 100 },
+    code: 'LASTCALL_ERR_TERMINATOR_INVALID_OPTIONS',
+    fragments: ['keepListening', 'drainDelay'],
+  },
+  {
     title: 'a string idleGrace',
     options: { idleGrace: '20' },
     code: 'LASTCALL_ERR_TERMINATOR_INVALID_IDLE_GRACE',

@@ -110,7 +110,7 @@ async function writeClusterReport({ records, outDir, argv, reps, seconds, full }
     path.join(outDir, 'cluster.json'),
     `${JSON.stringify(records.map(({ series, ...rest }) => ({ ...rest, series: rest.scenario === 'R1' || rest.scenario === 'C1' ? series : undefined })))}\n`,
   );
-  const managers = [...new Set(records.map((r) => r.manager))];
+  const managers = Object.keys(MANAGERS).filter((key) => records.some((r) => r.manager === key));
   const scenarios = [...new Set(records.map((r) => r.scenario))].sort();
   const of = (scenario, manager, client = 'keep-alive Pool') =>
     records.filter(
