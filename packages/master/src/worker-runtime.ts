@@ -156,6 +156,13 @@ function startRuntime(): void {
     if (message?.type === 'drain') {
       isDrainOrdered = true;
       wake();
+      // Before the shutdown, whose 'draining' an app's own adapter (@lastcall/express) answers
+      // with stopKeepAlive(): begun here, the drain delay holds that off too.
+      if (verdict === undefined) {
+        for (const terminator of terminators.values()) {
+          void terminator.terminate({ drainDelay: DRAIN_DELAY });
+        }
+      }
       void adopt().shutdown();
     } else if (message?.type === 'hold' || message?.type === 'go') {
       verdict = message.type;

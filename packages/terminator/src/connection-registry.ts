@@ -53,6 +53,8 @@ export class ConnectionRegistry {
   readonly #sessions: Http2Sessions;
   readonly #drains = new Set<DrainObserver>();
   #isKeepAliveStopped = false;
+  /** During a terminator's `drainDelay`: keep-alive goes on as before, whoever asks to stop it. */
+  #isDrainDelayed = false;
   readonly #detachers: (() => void)[] = [];
   readonly #onSocketClose: (this: net.Socket) => void;
   readonly #onHandshakeSocketClose: (this: net.Socket) => void;
@@ -135,7 +137,9 @@ export class ConnectionRegistry {
    * headers are not out yet; the listener stays open and nothing is closed. Idempotent.
    */
   stopKeepAlive(): void {
-    if (this.#isKeepAliveStopped) return;
+    // Another terminator of this server (an app's own) asks during a drain delay: the drain that
+    // ends the delay asks every connection to close anyway.
+    if (this.#isKeepAliveStopped || this.#isDrainDelayed) return;
     this.#isKeepAliveStopped = true;
     for (const connection of this.#connections.values()) {
       if (connection.lastResponse !== undefined) {
@@ -144,8 +148,17 @@ export class ConnectionRegistry {
     }
   }
 
+  /**
+   * A terminator's `drainDelay` begins: until the drain, `stopKeepAlive()` changes nothing, so
+   * that keep-alive goes on as before while the listener is closed.
+   */
+  beginDrainDelay(): void {
+    this.#isDrainDelayed = true;
+  }
+
   /** Starts draining on behalf of `observer`; the first drain asks every connection to close. */
   beginDrain(observer: DrainObserver): void {
+    this.#isDrainDelayed = false;
     this.#drains.add(observer);
     if (this.#drains.size > 1) {
       // A second terminator of a server another one has closed already: no 'close' event will

@@ -95,6 +95,7 @@ class ServerTerminator implements Terminator, DrainObserver {
       this.#resolve = resolve;
     });
     if (resolved.drainDelay > 0) {
+      this.#registry.beginDrainDelay();
       this.#registry.closeListener();
       this.#drainDelayTimer = setTimeout(() => {
         this.#drainDelayTimer = undefined;

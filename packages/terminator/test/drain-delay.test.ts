@@ -58,6 +58,31 @@ describe.each(protocols)('terminate({ drainDelay }) over %s', (protocol: Protoco
     await delay(10);
   });
 
+  it("holds off another terminator's stopKeepAlive() of the same server until the drain", async () => {
+    const server = createServer(protocol, (_incoming, response) => {
+      response.end('ok');
+    });
+    // An app's own terminator beside the one of a supervisor's runtime.
+    const appTerminator = createTerminator(server);
+    const runtimeTerminator = createTerminator(server, { timeout: 10_000 });
+    const port = await listen(server);
+    defer(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const agent = new Agent({ connections: 1, connect: { rejectUnauthorized: false } });
+    defer(() => agent.close());
+    const origin = `${protocol}://127.0.0.1:${String(port)}`;
+    await (await request(origin, { dispatcher: agent })).body.text();
+
+    const done = runtimeTerminator.terminate({ drainDelay: 400 });
+    appTerminator.stopKeepAlive();
+    const during = await request(origin, { dispatcher: agent });
+    await during.body.text();
+    expect(during.headers['connection']).toBe('keep-alive');
+    expect(await withTimeout(done, 4 * 400 + 2000, 'the drain')).toMatchObject({ graceful: true });
+  });
+
   it('a forced end during the delay still closes everything and resolves', async () => {
     const server = createServer(protocol, (_incoming, response) => {
       response.end('ok');
