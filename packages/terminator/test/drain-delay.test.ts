@@ -24,20 +24,30 @@ function connectOutcome(port: number): Promise<string> {
   });
 }
 
+/** A server answering `ok`, listening, and a one-connection keep-alive agent to it. */
+async function keepAliveSetup(protocol: Protocol): Promise<{
+  server: ReturnType<typeof createServer>;
+  port: number;
+  origin: string;
+  agent: Agent;
+}> {
+  const server = createServer(protocol, (_incoming, response) => {
+    response.end('ok');
+  });
+  const port = await listen(server);
+  defer(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const agent = new Agent({ connections: 1, connect: { rejectUnauthorized: false } });
+  defer(() => agent.close());
+  return { server, port, origin: `${protocol}://127.0.0.1:${String(port)}`, agent };
+}
+
 describe.each(protocols)('terminate({ drainDelay }) over %s', (protocol: Protocol) => {
   it('refuses new connections at once, serves keep-alive as before during the delay, then drains', async () => {
-    const server = createServer(protocol, (_incoming, response) => {
-      response.end('ok');
-    });
+    const { server, port, origin, agent } = await keepAliveSetup(protocol);
     const terminator = createTerminator(server, { timeout: 10_000 });
-    const port = await listen(server);
-    defer(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const agent = new Agent({ connections: 1, connect: { rejectUnauthorized: false } });
-    defer(() => agent.close());
-    const origin = `${protocol}://127.0.0.1:${String(port)}`;
     const first = await request(origin, { dispatcher: agent });
     await first.body.text();
     expect(first.headers['connection']).toBe('keep-alive');
@@ -59,20 +69,10 @@ describe.each(protocols)('terminate({ drainDelay }) over %s', (protocol: Protoco
   });
 
   it("holds off another terminator's stopKeepAlive() of the same server until the drain", async () => {
-    const server = createServer(protocol, (_incoming, response) => {
-      response.end('ok');
-    });
+    const { server, origin, agent } = await keepAliveSetup(protocol);
     // An app's own terminator beside the one of a supervisor's runtime.
     const appTerminator = createTerminator(server);
     const runtimeTerminator = createTerminator(server, { timeout: 10_000 });
-    const port = await listen(server);
-    defer(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const agent = new Agent({ connections: 1, connect: { rejectUnauthorized: false } });
-    defer(() => agent.close());
-    const origin = `${protocol}://127.0.0.1:${String(port)}`;
     await (await request(origin, { dispatcher: agent })).body.text();
 
     const done = runtimeTerminator.terminate({ drainDelay: 400 });
@@ -84,20 +84,9 @@ describe.each(protocols)('terminate({ drainDelay }) over %s', (protocol: Protoco
   });
 
   it('a forced end during the delay still closes everything and resolves', async () => {
-    const server = createServer(protocol, (_incoming, response) => {
-      response.end('ok');
-    });
+    const { server, origin, agent } = await keepAliveSetup(protocol);
     const terminator = createTerminator(server);
-    const port = await listen(server);
-    defer(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const agent = new Agent({ connections: 1, connect: { rejectUnauthorized: false } });
-    defer(() => agent.close());
-    const response = await request(`${protocol}://127.0.0.1:${String(port)}`, {
-      dispatcher: agent,
-    });
+    const response = await request(origin, { dispatcher: agent });
     await response.body.text();
     const controller = new AbortController();
     const done = terminator.terminate({ drainDelay: 5000, signal: controller.signal });
