@@ -19,6 +19,7 @@ const { MANAGERS } = require('./managers');
 const { runAutocannon, runOne } = require('./run-one');
 const { SCENARIOS } = require('./scenarios');
 const { writeClusterReport } = require('./report');
+const { shuffle } = require('../lib/shuffle');
 
 const argv = process.argv.slice(2);
 const { values } = parseArgs({
@@ -50,24 +51,6 @@ const outDir = values.out
   : isDefaultRun
     ? path.resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks')
     : path.join(os.tmpdir(), 'lastcall-bench-cluster');
-
-/** A small seeded shuffle (mulberry32), so a run's order can be repeated. */
-function shuffled(items, seed) {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const copy = [...items];
-  for (let index = copy.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other], copy[index]];
-  }
-  return copy;
-}
 
 /**
  * pm2's best-practice flags (--wait-ready, --listen-timeout, --kill-timeout, an app that closes
@@ -132,7 +115,7 @@ async function main() {
     }
   }
   for (let rep = 1; rep <= reps; rep += 1) {
-    for (const cell of shuffled(plan, Number(values.seed) * 1000 + rep)) {
+    for (const cell of shuffle(plan, Number(values.seed) * 1000 + rep)) {
       const options = { fresh: cell.client === 'fresh' };
       if (cell.scenario === 'M1') SCENARIOS.M1.eventMs = values.full ? 40_000 : 6000;
       let record;
