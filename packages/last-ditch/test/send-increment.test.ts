@@ -1,7 +1,7 @@
-import * as dgram from 'node:dgram';
 import StatsD from 'hot-shots';
 import { crashMetricName, metricName, sendIncrement } from '../src/index';
 import { sendCrashMetric } from '../src/statsd-target';
+import { listenUdp } from './udp-listener';
 
 /** The part of statsd-client used here; it ships no types. */
 type StatsdClientConstructor = new (options: {
@@ -18,40 +18,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
-
-/**
- * A real UDP socket on 127.0.0.1:0. `received()` sends a sentinel after the call under test and
- * resolves with what came before it (at most 5 s): a datagram that left before the call resolved
- * is queued on loopback ahead of the sentinel.
- */
-async function listenUdp(): Promise<{ port: number; received(): Promise<string[]> }> {
-  const socket = dgram.createSocket('udp4');
-  cleanups.push(() => {
-    socket.close();
-  });
-  const packets: string[] = [];
-  socket.on('message', (message) => {
-    packets.push(message.toString('utf8'));
-    socket.emit('recorded');
-  });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  return {
-    port,
-    received: () =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`no sentinel within 5 s; got ${JSON.stringify(packets)}`));
-        }, 5000);
-        socket.on('recorded', () => {
-          if (packets.at(-1) !== 'sentinel') return;
-          clearTimeout(timer);
-          resolve(packets.slice(0, -1));
-        });
-        socket.send('sentinel', port, '127.0.0.1');
-      }),
-  };
-}
 
 describe('metricName()', () => {
   it('joins the app and the suffix with a dot', () => {
@@ -72,13 +38,13 @@ describe('metricName()', () => {
 
 describe('sendIncrement()', () => {
   it("sends 'name:1|c', the name as given, to a 'host:port' target before it resolves", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     await sendIncrement(`127.0.0.1:${String(listener.port)}`, 'shop.launches.master');
     expect(await listener.received()).toEqual(['shop.launches.master:1|c']);
   });
 
   it("sends through the app's statsd-client instance with its prefix", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     const client = new StatsdClient({ host: '127.0.0.1', port: listener.port, prefix: 'eu' });
     cleanups.push(() => {
       client.close();
@@ -88,7 +54,7 @@ describe('sendIncrement()', () => {
   });
 
   it("sends through the app's hot-shots client with its prefix", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     const client = new StatsD({ host: '127.0.0.1', port: listener.port, prefix: 'eu.' });
     cleanups.push(() => {
       client.close();
@@ -123,7 +89,7 @@ describe('sendIncrement()', () => {
 
 describe('sendCrashMetric()', () => {
   it("increments '<app>.crashes' with the app name sanitised", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     await sendCrashMetric(`127.0.0.1:${String(listener.port)}`, '@shop/api');
     expect(await listener.received()).toEqual(['shop_api.crashes:1|c']);
   });

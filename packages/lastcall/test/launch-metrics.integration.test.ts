@@ -4,10 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { listenUdp } from '../../last-ditch/test/udp-listener';
 
 const packageDir = path.resolve(__dirname, '..');
 const builtModule = path.join(packageDir, 'dist', 'launch-metrics.js');
@@ -71,47 +71,6 @@ function runChild(
   });
 }
 
-interface Listener {
-  readonly address: string;
-  readonly port: number;
-  /** Resolves with the first `count` packets; rejects after 5 s. */
-  waitForPackets(count: number): Promise<string[]>;
-}
-
-/** A real UDP socket on 127.0.0.1:0 that records every packet; closed in `afterEach`. */
-async function listenUdp(): Promise<Listener> {
-  const socket = dgram.createSocket('udp4');
-  cleanups.push(() => {
-    socket.close();
-  });
-  const packets: string[] = [];
-  socket.on('message', (message) => {
-    packets.push(message.toString('utf8'));
-    socket.emit('recorded');
-  });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  return {
-    address: `127.0.0.1:${String(port)}`,
-    port,
-    waitForPackets: (count) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (packets.length < count) return;
-          clearTimeout(timer);
-          socket.off('recorded', check);
-          resolve(packets.slice(0, count));
-        };
-        const timer = setTimeout(() => {
-          socket.off('recorded', check);
-          reject(new Error(`got ${JSON.stringify(packets)} within 5 s, expected ${String(count)}`));
-        }, 5000);
-        socket.on('recorded', check);
-        check();
-      }),
-  };
-}
-
 /** A fresh folder under the OS temp dir, removed in `afterEach`. */
 function makeTempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-launch-'));
@@ -158,7 +117,7 @@ function resolvedLines(stdout: string): string[] {
 
 describe('countLaunch() in a child that exits as soon as it resolves', () => {
   it("delivers '<app>.launches.worker:1|c' to LASTCALL_STATSD", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     const run = await runChild(
       fixture,
       { module: builtModule },
@@ -166,25 +125,25 @@ describe('countLaunch() in a child that exits as soon as it resolves', () => {
     );
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(resolvedLines(run.stdout)).toHaveLength(1);
-    expect(await listener.waitForPackets(1)).toEqual(['shop.launches.worker:1|c']);
+    expect(await listener.firstPackets(1)).toEqual(['shop.launches.worker:1|c']);
   });
 
   it.each(['statsd-client', 'hot-shots'])(
     "delivers through the app's own %s instance",
     async (kind) => {
-      const listener = await listenUdp();
+      const listener = await listenUdp(cleanups);
       const run = await runChild(
         fixture,
         { module: builtModule, client: { kind, port: listener.port, prefix: 'eu.' } },
         { env: { LASTCALL_APP_NAME: 'shop' } },
       );
       expect(run).toMatchObject({ code: 0, stderr: '' });
-      expect(await listener.waitForPackets(1)).toEqual(['eu.shop.launches.worker:1|c']);
+      expect(await listener.firstPackets(1)).toEqual(['eu.shop.launches.worker:1|c']);
     },
   );
 
   it("names the app from its package.json, with statsd's special characters replaced", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     const app = makeAppDir({ name: '@shop/api v2' }, false);
     const run = await runChild(
       app.script,
@@ -192,11 +151,11 @@ describe('countLaunch() in a child that exits as soon as it resolves', () => {
       { env: { LASTCALL_STATSD: listener.address }, cwd: app.dir },
     );
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(await listener.waitForPackets(1)).toEqual(['shop_api_v2.launches.worker:1|c']);
+    expect(await listener.firstPackets(1)).toEqual(['shop_api_v2.launches.worker:1|c']);
   });
 
   it('resolves and logs one warning to stderr when statsd-client is not installed', async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     const app = makeAppDir({ name: 'shop' }, true);
     const run = await runChild(
       app.script,

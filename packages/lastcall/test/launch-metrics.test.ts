@@ -6,6 +6,8 @@ import type { LogFields, Logger } from '@lastcall/log-shim';
 import StatsD from 'hot-shots';
 import { LastcallError } from '../src/errors';
 import { countLaunch } from '../src/launch-metrics';
+import { listenUdp } from '../../last-ditch/test/udp-listener';
+import type { UdpListener } from '../../last-ditch/test/udp-listener';
 
 /** The part of statsd-client used here; it ships no types. */
 type StatsdClientConstructor = new (options: {
@@ -36,55 +38,11 @@ afterEach(() => {
   }
 });
 
-interface Listener {
-  readonly address: string;
-  readonly port: number;
-  /** The packets received so far, as text. */
-  readonly packets: string[];
-  /** Resolves when `count` packets are in; rejects after `ms`. */
-  waitForPackets(count: number, ms?: number): Promise<string[]>;
-}
-
-/** A real UDP socket on 127.0.0.1:0 that records every packet; closed in `afterEach`. */
-async function listenUdp(): Promise<Listener> {
-  const socket = dgram.createSocket('udp4');
-  cleanups.push(() => {
-    socket.close();
-  });
-  const packets: string[] = [];
-  socket.on('message', (message) => {
-    packets.push(message.toString('utf8'));
-    socket.emit('recorded');
-  });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  return {
-    address: `127.0.0.1:${String(port)}`,
-    port,
-    packets,
-    waitForPackets: (count, ms = 5000) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (packets.length < count) return;
-          clearTimeout(timer);
-          socket.off('recorded', check);
-          resolve(packets.slice());
-        };
-        const timer = setTimeout(() => {
-          socket.off('recorded', check);
-          reject(new Error(`got ${JSON.stringify(packets)}, expected ${String(count)} packets`));
-        }, ms);
-        socket.on('recorded', check);
-        check();
-      }),
-  };
-}
-
 /**
  * Every packet `listener` holds once a sentinel sent after the call has arrived: the call's own
  * datagram left before its promise resolved, so on loopback it is queued ahead of the sentinel.
  */
-async function packetsAfterSentinel(listener: Listener): Promise<string[]> {
+async function packetsAfterSentinel(listener: UdpListener): Promise<string[]> {
   const sender = dgram.createSocket('udp4');
   cleanups.push(() => {
     sender.close();
@@ -134,7 +92,7 @@ function codeOf(fields: LogFields | undefined): unknown {
 
 describe('countLaunch() delivery', () => {
   it("sends '<app>.launches.master:1|c' to a 'host:port' target before it resolves", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     const logger = captureLogger();
     await countLaunch('master', { statsd: listener.address, appName: 'shop', logger });
     expect(await packetsAfterSentinel(listener)).toEqual(['shop.launches.master:1|c']);
@@ -142,13 +100,13 @@ describe('countLaunch() delivery', () => {
   });
 
   it("sends '<app>.launches.worker:1|c' for a worker", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     await countLaunch('worker', { statsd: listener.address, appName: 'shop' });
     expect(await packetsAfterSentinel(listener)).toEqual(['shop.launches.worker:1|c']);
   });
 
   it("counts through the app's statsd-client instance, with its prefix", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     const client = new StatsdClient({ host: '127.0.0.1', port: listener.port, prefix: 'eu' });
     cleanups.push(() => {
       client.close();
@@ -158,7 +116,7 @@ describe('countLaunch() delivery', () => {
   });
 
   it("counts through the app's hot-shots client, with its prefix", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     const client = new StatsD({ host: '127.0.0.1', port: listener.port, prefix: 'eu.' });
     cleanups.push(() => {
       client.close();
@@ -177,15 +135,15 @@ describe('countLaunch() delivery', () => {
   });
 
   it('sends to LASTCALL_STATSD when no statsd option is given', async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     process.env['LASTCALL_STATSD'] = listener.address;
     await countLaunch('master', { appName: 'shop' });
     expect(await packetsAfterSentinel(listener)).toEqual(['shop.launches.master:1|c']);
   });
 
   it('prefers the statsd option to LASTCALL_STATSD', async () => {
-    const fromEnv = await listenUdp();
-    const fromOption = await listenUdp();
+    const fromEnv = await listenUdp(cleanups);
+    const fromOption = await listenUdp(cleanups);
     process.env['LASTCALL_STATSD'] = fromEnv.address;
     await countLaunch('master', { statsd: fromOption.address, appName: 'shop' });
     expect(await packetsAfterSentinel(fromOption)).toEqual(['shop.launches.master:1|c']);
@@ -193,7 +151,7 @@ describe('countLaunch() delivery', () => {
   });
 
   it('sends nothing with statsd: false, even when LASTCALL_STATSD is set', async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     process.env['LASTCALL_STATSD'] = listener.address;
     const logger = captureLogger();
     await countLaunch('master', { statsd: false, appName: 'shop', logger });
@@ -216,7 +174,7 @@ describe('countLaunch() delivery', () => {
 
 describe('countLaunch() app name', () => {
   it('takes the appName option first, then LASTCALL_APP_NAME, then THEHELP_APP_NAME', async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     process.env['LASTCALL_APP_NAME'] = 'from-lastcall-env';
     process.env['THEHELP_APP_NAME'] = 'from-thehelp-env';
     await countLaunch('master', { statsd: listener.address, appName: 'from-option' });
@@ -233,7 +191,7 @@ describe('countLaunch() app name', () => {
   });
 
   it('replaces the characters statsd treats specially in the app name', async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     await countLaunch('master', { statsd: listener.address, appName: '@shop/api v2:beta|x@y' });
     expect(await packetsAfterSentinel(listener)).toEqual([
       'shop_api_v2_beta_x_y.launches.master:1|c',
@@ -241,7 +199,7 @@ describe('countLaunch() app name', () => {
   });
 
   it("ignores a LASTCALL_APP_NAME of 'undefined' and falls back to THEHELP_APP_NAME", async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     process.env['LASTCALL_APP_NAME'] = 'undefined';
     process.env['THEHELP_APP_NAME'] = 'legacy';
     await countLaunch('worker', { statsd: listener.address });
@@ -371,7 +329,7 @@ describe('countLaunch() bad arguments', () => {
   });
 
   it('accepts options given as undefined, as a caller passing its own options through does', async () => {
-    const listener = await listenUdp();
+    const listener = await listenUdp(cleanups);
     process.env['LASTCALL_STATSD'] = listener.address;
     await countLaunch('master', { statsd: undefined, appName: 'shop', logger: undefined });
     expect(await packetsAfterSentinel(listener)).toEqual(['shop.launches.master:1|c']);
