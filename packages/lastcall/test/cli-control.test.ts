@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Logger } from '@lastcall/log-shim';
 import { MasterError } from '@lastcall/master';
 import type { RestartReport } from '@lastcall/master';
 import { askMaster, ControlServer } from '../src/cli/control';
 import type { ControlActions, StatusReply } from '../src/cli/control';
 import { CliFailure, EXIT } from '../src/cli/exit-codes';
+import { fakeLogger } from './fake-logger';
 
 const cleanups: (() => void)[] = [];
 
@@ -21,19 +21,6 @@ function makeTempDir(): string {
     fs.rmSync(dir, { recursive: true, force: true });
   });
   return dir;
-}
-
-function fakeLogger(): Logger {
-  const logger: Logger = {
-    trace: jest.fn(),
-    debug: jest.fn(),
-    info: jest.fn(),
-    warn: jest.fn(),
-    error: jest.fn(),
-    fatal: jest.fn(),
-    child: () => logger,
-  };
-  return logger;
 }
 
 const STATUS: StatusReply = {

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Logger } from '@lastcall/log-shim';
 import { Master, MasterError } from '@lastcall/master';
 import type { RestartReport, WorkerInfo } from '@lastcall/master';
 import { ControlServer } from '../src/cli/control';
@@ -11,6 +10,7 @@ import type { CliIo } from '../src/cli/main';
 import { controlSocketPath } from '../src/cli/paths';
 import { duration, table } from '../src/cli/remote';
 import { USAGE } from '../src/cli/usage';
+import { fakeLogger } from './fake-logger';
 
 // jest runs in the cluster primary: a Master created here would fork workers of jest itself.
 // Every start below must fail before it gets that far; this mock makes sure it did.
@@ -65,19 +65,6 @@ function captureIo(
 function writeLivePidFile(file: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${String(process.pid)}\n`);
-}
-
-function fakeLogger(): Logger {
-  const logger: Logger = {
-    trace: jest.fn(),
-    debug: jest.fn(),
-    info: jest.fn(),
-    warn: jest.fn(),
-    error: jest.fn(),
-    fatal: jest.fn(),
-    child: () => logger,
-  };
-  return logger;
 }
 
 const WORKERS: WorkerInfo[] = [
