@@ -95,15 +95,8 @@ function startRuntime(): void {
         // Connection: close on every response, until the master says its replacement is ready:
         // the only worker on a port that closed its listener first would refuse connections.
         await untilDrainOrdered(signal);
-        // A worker the master drains (a restart, a stop) closes its listener, then keeps serving
-        // keep-alive as before for DRAIN_DELAY: time for the primary to take it out of the
-        // rotation, and, when it was the last one on its port, to stop accepting. Clients told
-        // `Connection: close` afterwards reconnect to another worker or into a refused port,
-        // never into a connection the primary accepted and can no longer hand to anyone.
-        const options = isDrainOrdered && verdict === undefined ? { drainDelay: DRAIN_DELAY } : {};
-        await Promise.all(
-          [...terminators.values()].map((terminator) => terminator.terminate(options)),
-        );
+        // A drain the master ordered began at its order (below); this call joins it.
+        await Promise.all([...terminators.values()].map((terminator) => terminator.terminate()));
       },
       { name: 'lastcall worker servers' },
     );
@@ -156,8 +149,12 @@ function startRuntime(): void {
     if (message?.type === 'drain') {
       isDrainOrdered = true;
       wake();
-      // Before the shutdown, whose 'draining' an app's own adapter (@lastcall/express) answers
-      // with stopKeepAlive(): begun here, the drain delay holds that off too.
+      // The worker closes its listener, then keeps serving keep-alive as before for DRAIN_DELAY:
+      // time for the primary to take it out of the rotation and, when it was the last one on its
+      // port, to stop accepting. Clients told `Connection: close` afterwards reconnect to another
+      // worker or into a refused port, never into a connection the primary accepted and can no
+      // longer hand to anyone. Begun before the shutdown, whose 'draining' an app's own adapter
+      // (@lastcall/express) answers with stopKeepAlive(): the drain delay holds that off too.
       if (verdict === undefined) {
         for (const terminator of terminators.values()) {
           void terminator.terminate({ drainDelay: DRAIN_DELAY });
