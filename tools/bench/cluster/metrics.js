@@ -54,6 +54,9 @@ function summarize(records, { steadyFrom, eventAt, eventEnd, endAt }) {
     records
       .filter((r) => r.kind === 'ok' && r.start >= from && r.start < to)
       .map((r) => r.end - r.start);
+  let slowest = 0;
+  for (const record of records)
+    if (record.kind === 'ok') slowest = Math.max(slowest, record.end - record.start);
   return {
     failed: Object.values(failures).reduce((a, b) => a + b, 0),
     failures,
@@ -64,6 +67,7 @@ function summarize(records, { steadyFrom, eventAt, eventEnd, endAt }) {
     lostRequests: Math.round(lost),
     p99Steady: percentile(latencies(steadyFrom, eventAt), 99),
     p99Event: percentile(latencies(eventAt, windowEnd), 99),
+    slowestMs: slowest,
     series,
   };
 }

@@ -13,15 +13,17 @@ const WARM_MS = 300;
 
 /**
  * Runs `scenarioId` against `managerKey`; resolves with the run's record. `steadyMs` of steady
- * load before the event, `afterMs` after it; `fresh` opens a new connection per request.
+ * load before the event, `afterMs` after it (default: the scenario's, else 500); `fresh` opens a
+ * new connection per request.
  */
 async function runOne(
   managerKey,
   scenarioId,
-  { steadyMs = 700, afterMs = 800, workers = 2, connections = 8, fresh = false } = {},
+  { steadyMs = 500, afterMs, workers = 2, connections = 8, fresh = false } = {},
 ) {
   const manager = MANAGERS[managerKey];
   const scenario = SCENARIOS[scenarioId];
+  afterMs ??= scenario.afterMs ?? 500;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-bench-cluster-'));
   const modeFile = path.join(dir, 'mode');
   fs.writeFileSync(modeFile, scenario.mode ?? 'good');

@@ -52,31 +52,56 @@ const outDir = values.out
     ? path.resolve(__dirname, '..', '..', '..', 'docs', 'benchmarks')
     : path.join(os.tmpdir(), 'lastcall-bench-cluster');
 
-/**
- * pm2's best-practice flags (--wait-ready, --listen-timeout, --kill-timeout, an app that closes
- * its server on SIGINT) are about reloads and shutdowns; a crash, a crash loop, a SIGKILLed
- * daemon and memory recycling run as with pm2's defaults, so the quick run leaves them out.
- */
-const PM2_BEST_SCENARIOS = new Set(['R1', 'R2', 'R3', 'S1']);
+const CLIENTS = {
+  pool: 'keep-alive Pool',
+  fresh: 'new connection per request',
+  autocannon: 'autocannon',
+};
 
 /**
- * The cells of one repetition: every scenario × manager, plus R1 with a client that opens a new
- * connection per request and R1 under autocannon.
+ * Which cells a matrix runs, and why a cell is left out. The full matrix runs every manager in
+ * every scenario with every client, except M1 for the naive master, which has no memory limit to
+ * test. The quick one leaves out the cells that cannot tell anything in its time:
+ * - pm2's best-practice flags (--wait-ready, --listen-timeout, --kill-timeout, an app that closes
+ *   its server on SIGINT) are about reloads and shutdowns; a crash, a crash loop, a SIGKILLed
+ *   daemon and memory recycling run as with pm2's defaults;
+ * - pm2 checks --max-memory-restart every 30 s, longer than the quick M1 window;
+ * - R1 with the other two clients runs for lastcall and pm2 defaults.
  */
-function cells() {
-  const list = [];
+const PM2_BEST_SCENARIOS = new Set(['R1', 'R2', 'R3', 'S1']);
+const OTHER_CLIENT_MANAGERS = new Set(['lastcall', 'pm2']);
+
+/** Why `manager` does not run `scenario` with `client` in this matrix, or undefined. */
+function skipReason(manager, scenario, client, full) {
+  if (manager === 'naive' && scenario === 'M1') return 'the naive master has no memory limit';
+  if (full) return undefined;
+  if (manager === 'pm2-best' && !PM2_BEST_SCENARIOS.has(scenario))
+    return "pm2's best-practice flags are about reloads and shutdowns, so this runs as pm2 (`--full` runs it)";
+  if (manager === 'pm2' && scenario === 'M1')
+    return 'pm2 checks `--max-memory-restart` every 30 s, longer than the quick run watches (`--full` watches 40 s)';
+  if (client !== 'pool' && !OTHER_CLIENT_MANAGERS.has(manager))
+    return 'the quick run drives R1 with the other clients for lastcall and pm2 only (`--full` runs them all)';
+  return undefined;
+}
+
+/**
+ * The cells of one repetition (every scenario × manager, plus R1 with a client that opens a new
+ * connection per request and R1 under autocannon), and the ones left out, with why.
+ */
+function cells(full) {
+  const plan = [];
+  const skipped = [];
   for (const scenario of scenarios) {
     for (const manager of managers) {
-      if (manager === 'pm2-best' && !values.full && !PM2_BEST_SCENARIOS.has(scenario)) continue;
-      list.push({ manager, scenario, client: 'pool' });
-      if (scenario === 'R1') {
-        list.push({ manager, scenario, client: 'fresh' });
-        if (manager !== 'pm2-best' || values.full)
-          list.push({ manager, scenario, client: 'autocannon' });
+      const clients = scenario === 'R1' ? ['pool', 'fresh', 'autocannon'] : ['pool'];
+      for (const client of clients) {
+        const why = skipReason(manager, scenario, client, full);
+        if (why === undefined) plan.push({ manager, scenario, client });
+        else skipped.push({ manager, scenario, client: CLIENTS[client], why });
       }
     }
   }
-  return list;
+  return { plan, skipped };
 }
 
 /** `--from-json <file>`: the report again from the records of an earlier run (same --out rules). */
@@ -89,35 +114,32 @@ async function rewrite(file) {
     reps: Math.max(...records.map((record) => record.rep ?? 1)),
     seconds: records.reduce((sum, record) => sum + (record.wallMs ?? 0), 0) / 1000,
     full: values.full,
+    skipped: cells(values.full).skipped,
   });
   process.stdout.write(`wrote ${written} from ${file}\n`);
 }
-
-const CLIENTS = {
-  pool: 'keep-alive Pool',
-  fresh: 'new connection per request',
-  autocannon: 'autocannon',
-};
 
 async function main() {
   if (values['from-json'] !== undefined) return rewrite(path.resolve(values['from-json']));
   const startedAt = Date.now();
   const records = [];
-  const plan = cells();
-  // autocannon's baseline: the same load without an event, once per manager.
-  if (plan.some((cell) => cell.client === 'autocannon')) {
-    for (const manager of managers.filter((key) => key !== 'pm2-best' || values.full)) {
-      const record = await runAutocannon(manager, false);
-      records.push({ ...record, rep: 0 });
-      process.stdout.write(
-        `baseline ${manager} (autocannon, no event): ${record.unanswered} unanswered\n`,
-      );
-    }
+  const { plan, skipped } = cells(values.full);
+  SCENARIOS.M1.eventMs = values.full ? 40_000 : 6000;
+  SCENARIOS.C2.watchMs = values.full ? 10_000 : 6000;
+  // autocannon's baseline: the same load without an event, once per manager that runs it.
+  const cannonManagers = managers.filter((manager) =>
+    plan.some((cell) => cell.client === 'autocannon' && cell.manager === manager),
+  );
+  for (const manager of cannonManagers) {
+    const record = await runAutocannon(manager, false);
+    records.push({ ...record, rep: 0 });
+    process.stdout.write(
+      `baseline ${manager} (autocannon, no event): ${record.unanswered} unanswered\n`,
+    );
   }
   for (let rep = 1; rep <= reps; rep += 1) {
     for (const cell of shuffle(plan, Number(values.seed) * 1000 + rep)) {
       const options = { fresh: cell.client === 'fresh' };
-      if (cell.scenario === 'M1') SCENARIOS.M1.eventMs = values.full ? 40_000 : 6000;
       let record;
       const cellStartedAt = Date.now();
       try {
@@ -155,6 +177,7 @@ async function main() {
     reps,
     seconds,
     full: values.full,
+    skipped,
   });
   process.stdout.write(`wrote ${file} (${seconds.toFixed(0)} s)\n`);
 }

@@ -7,6 +7,11 @@
 const fs = require('node:fs');
 const { isAlive, kill, sleep, until } = require('./managers');
 
+/**
+ * `afterMs` is how long the load goes on once the event is over (run-one.js defaults to 500):
+ * enough to see the service recover, and short where there is nothing left to see.
+ */
+
 /** The pids answering now, and the supervisor's, for later checks. */
 async function pidsNow(running) {
   return running.workerPids();
@@ -43,6 +48,8 @@ const SCENARIOS = {
   },
   R3: {
     title: 'rolling restart of a broken build',
+    // The event itself waits 1 s after the reload for a manager that went down to show it.
+    afterMs: 300,
     async event({ running, setMode }) {
       setMode('broken');
       const reload = await running.reload();
@@ -76,16 +83,19 @@ const SCENARIOS = {
   },
   C2: {
     title: 'a crash loop in one slot',
+    afterMs: 300,
+    /** How long the loop is watched; run.js sets it per matrix. */
+    watchMs: 8000,
     async event({ running, setMode, workers }) {
       const pids = await pidsNow(running);
       const victim = pids[pids.length - 1];
       const steadyPids = pids.slice(0, -1);
       setMode(`crash-loop:${workers - 1}`);
       kill(victim, 'SIGWINCH');
-      // Watch for 8 s: every new pid seen, and when.
+      // Every new pid seen while watching, and when.
       const seen = new Map();
       const startedAt = Date.now();
-      while (Date.now() - startedAt < 8000) {
+      while (Date.now() - startedAt < this.watchMs) {
         // Every worker alive, ready or not: a worker of a crash loop may never be ready.
         for (const pid of await running.workerPids({ all: true })) {
           if (!steadyPids.includes(pid) && pid !== victim && !seen.has(pid))
@@ -96,6 +106,7 @@ const SCENARIOS = {
       const times = [...seen.values()];
       const gaps = times.slice(1).map((time, index) => time - times[index]);
       return {
+        watchedS: this.watchMs / 1000,
         reforksSeen: seen.size,
         firstGapMs: gaps[0],
         lastGapMs: gaps[gaps.length - 1],
@@ -106,6 +117,8 @@ const SCENARIOS = {
   S1: {
     title: 'SIGTERM to the supervisor',
     refusedIsExpected: true,
+    // Once the supervisor is gone there is nothing left but refused connections.
+    afterMs: 200,
     async event({ running }) {
       const pids = await pidsNow(running);
       const startedAt = Date.now();
@@ -119,6 +132,7 @@ const SCENARIOS = {
   S2: {
     title: 'SIGKILL to the supervisor (orphans)',
     failuresAreMoot: true,
+    afterMs: 200,
     async event({ running }) {
       const pids = await pidsNow(running);
       running.signal('SIGKILL');
@@ -130,6 +144,8 @@ const SCENARIOS = {
     title: 'memory recycling',
     mode: 'leak:16',
     recycleMB: 150,
+    afterMs: 300,
+    /** How long the leak is watched; run.js sets it per matrix. */
     eventMs: 12_000,
     async event({ running }) {
       const seen = new Set(await pidsNow(running));
