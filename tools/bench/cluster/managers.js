@@ -23,6 +23,67 @@ const NAIVE = path.join(__dirname, 'naive-master.js');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/*
+ * The scenarios poll each manager for its workers, some every 20 ms. Spawning `lastcall status`
+ * or `pm2 jlist` for each poll would put a Node process start (130–250 ms of CPU) on the same two
+ * cores as the app and the load, throughout the event, for those two managers and not for the
+ * naive master (a file read): their throughput dips would be the bench's own. So both are asked
+ * in this process, over the socket their CLI uses, with the same question their CLI asks.
+ */
+
+/** lastcall's `status` over the master's control socket, as `lastcall status --json` asks it. */
+function lastcallStatus(pidFile, env) {
+  const { askMaster } = require(path.join(root, 'packages', 'lastcall', 'dist', 'cli', 'control'));
+  const { controlSocketPath } = require(
+    path.join(root, 'packages', 'lastcall', 'dist', 'cli', 'paths'),
+  );
+  const socketPath = controlSocketPath(pidFile, env);
+  return async () => {
+    try {
+      const reply = await askMaster(socketPath, 'status', 10_000);
+      return reply.ok ? reply.status.workers : [];
+    } catch {
+      return []; // not running (any more)
+    }
+  };
+}
+
+/**
+ * pm2's `getMonitorData` over the daemon's RPC socket with pm2's own axon modules, which is what
+ * `pm2 jlist` asks. Resolves with [] when the daemon does not answer within 2 s (it was killed).
+ */
+function pm2Status(home) {
+  const modules = path.join(
+    path.dirname(require.resolve('pm2/package.json', { paths: [root] })),
+    'modules',
+  );
+  const axon = require(path.join(modules, 'pm2-axon'));
+  const RpcClient = require(path.join(modules, 'pm2-axon-rpc')).Client;
+  let client;
+  let socket;
+  let isClosed = false;
+  const ask = () =>
+    new Promise((resolve) => {
+      if (isClosed) return resolve([]);
+      if (client === undefined) {
+        socket = axon.socket('req');
+        client = new RpcClient(socket);
+        socket.on('error', () => undefined);
+        socket.connect(path.join(home, 'rpc.sock'));
+      }
+      const timer = setTimeout(() => resolve([]), 2000);
+      client.call('getMonitorData', {}, (error, list) => {
+        clearTimeout(timer);
+        resolve(error || !Array.isArray(list) ? [] : list);
+      });
+    });
+  ask.close = () => {
+    isClosed = true;
+    if (socket !== undefined) socket.close();
+  };
+  return ask;
+}
+
 /** A bare environment: PATH and what the app needs, nothing of the caller's. */
 function appEnv({ port, modeFile }, extra = {}) {
   return {
@@ -141,22 +202,14 @@ const lastcall = {
     }
     const env = appEnv(setup, { LASTCALL_RUN_DIR: setup.dir, LASTCALL_LOG_LEVEL: 'warn' });
     const supervisor = spawnSupervisor(LASTCALL, args, env);
+    const status = lastcallStatus(pidFile, env);
     const seen = new Set();
     const running = {
       supervisorPid: supervisor.child.pid,
       supervisorExited: supervisor.exited,
       output: supervisor.output,
       async workerPids({ all = false } = {}) {
-        const status = await run(
-          LASTCALL,
-          ['status', '--json', '--pid-file', pidFile],
-          env,
-          10_000,
-        );
-        if (status.code !== 0) return [];
-        const pids = JSON.parse(status.output)
-          .workers.filter((w) => all || w.state === 'ready')
-          .map((w) => w.pid);
+        const pids = (await status()).filter((w) => all || w.state === 'ready').map((w) => w.pid);
         for (const pid of pids) seen.add(pid);
         return pids;
       },
@@ -189,14 +242,7 @@ function pm2Manager(name, { best }) {
       const started = await run(PM2, args, env, 60_000);
       const daemonPid = Number(await until(() => readText(path.join(home, 'pm2.pid')), 10_000));
       const seen = new Set();
-      const jlist = async () => {
-        const list = await run(PM2, ['jlist'], env, 20_000);
-        try {
-          return JSON.parse(list.output.slice(list.output.indexOf('[')));
-        } catch {
-          return [];
-        }
-      };
+      const jlist = pm2Status(home);
       const running = {
         supervisorPid: daemonPid,
         supervisorExited: until(
@@ -215,6 +261,7 @@ function pm2Manager(name, { best }) {
         reload: () => run(PM2, ['reload', 'bench'], env),
         signal: (signal) => kill(daemonPid, signal),
         async cleanup() {
+          jlist.close();
           await run(PM2, ['kill'], env, 20_000);
           kill(daemonPid);
           for (const pid of seen) kill(pid);
