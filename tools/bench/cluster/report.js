@@ -111,13 +111,23 @@ function chartFor(records, scenario, managers) {
 /**
  * Writes `<base>.md`, `<base>.json` and `<base>-r1.svg` / `<base>-c1.svg` into `outDir`, where
  * `<base>` is `cluster` for the quick matrix and `cluster-full` for `--full`. `skipped` lists the
- * cells the matrix leaves out, each with why.
+ * cells the matrix leaves out, each with why. `date` is when the records were made.
  */
-async function writeClusterReport({ records, outDir, argv, reps, seconds, full, skipped = [] }) {
+async function writeClusterReport({
+  records,
+  outDir,
+  argv,
+  reps,
+  seconds,
+  full,
+  skipped = [],
+  date = new Date(),
+}) {
   fs.mkdirSync(outDir, { recursive: true });
   const base = full ? 'cluster-full' : 'cluster';
+  const json = path.join(outDir, `${base}.json`);
   fs.writeFileSync(
-    path.join(outDir, `${base}.json`),
+    json,
     `${JSON.stringify(records.map(({ series, ...rest }) => ({ ...rest, series: rest.scenario === 'R1' || rest.scenario === 'C1' ? series : undefined })))}\n`,
   );
   const managers = Object.keys(MANAGERS).filter((key) => records.some((r) => r.manager === key));
@@ -143,7 +153,7 @@ async function writeClusterReport({ records, outDir, argv, reps, seconds, full, 
     `- Command: \`node tools/bench/cluster/run.js${argv.length ? ` ${argv.join(' ')}` : ''}\`${full ? '' : ' (`npm run bench:cluster`)'}`,
     `- ${machineLine()}`,
     `- lastcall ${version(path.join(root, 'packages', 'lastcall', 'package.json'))}, pm2 ${version(require.resolve('pm2/package.json', { paths: [root] }))}, undici ${version(require.resolve('undici/package.json', { paths: [root] }))}`,
-    `- Date: ${new Date().toISOString()}; ${records.length} runs; total ${(seconds / 60).toFixed(1)} min`,
+    `- Date: ${date.toISOString()}; ${records.length} runs; total ${(seconds / 60).toFixed(1)} min`,
     '',
     '| manager | how it was driven |',
     '| --- | --- |',

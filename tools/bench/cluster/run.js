@@ -44,8 +44,12 @@ for (const id of scenarios)
   if (!(id in SCENARIOS))
     throw new Error(`unknown scenario ${id}; known: ${Object.keys(SCENARIOS).join(', ')}`);
 const reps = Number(values.reps ?? (values.full ? 10 : 5));
-const isDefaultRun =
-  argv.every((arg) => arg === '--full') || (argv.length === 2 && values['from-json'] !== undefined);
+// The published runs: no options but --full, or the report again from saved records.
+const isDefaultRun = Object.keys(values).every(
+  (key) =>
+    ['full', 'seed', 'from-json'].includes(key) &&
+    (key !== 'seed' || !argv.some((arg) => arg.startsWith('--seed'))),
+);
 const outDir = values.out
   ? path.resolve(values.out)
   : isDefaultRun
@@ -107,7 +111,14 @@ function cells(full) {
 /** `--from-json <file>`: the report again from the records of an earlier run (same --out rules). */
 async function rewrite(file) {
   const records = JSON.parse(fs.readFileSync(file, 'utf8'));
+  // When the last run began; records written before runs carried `at` get the file's time.
+  const fileTime = fs.statSync(file).mtime.toISOString();
+  for (const record of records) record.at ??= fileTime;
+  const date = new Date(
+    records.reduce((last, record) => (record.at > last ? record.at : last), ''),
+  );
   const written = await writeClusterReport({
+    date,
     records,
     outDir,
     argv: [],
@@ -132,7 +143,7 @@ async function main() {
   );
   for (const manager of cannonManagers) {
     const record = await runAutocannon(manager, false);
-    records.push({ ...record, rep: 0 });
+    records.push({ ...record, rep: 0, at: new Date().toISOString() });
     process.stdout.write(
       `baseline ${manager} (autocannon, no event): ${record.unanswered} unanswered\n`,
     );
@@ -156,6 +167,7 @@ async function main() {
         };
       }
       record.rep = rep;
+      record.at = new Date(cellStartedAt).toISOString();
       record.wallMs = Date.now() - cellStartedAt;
       records.push(record);
       process.stdout.write(
