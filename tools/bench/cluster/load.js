@@ -135,4 +135,59 @@ async function autocannonLoad(port, { seconds, connections = 8, eventAtMs, durin
   };
 }
 
-module.exports = { REQUEST_TIMEOUT_MS, compliantLoad, autocannonLoad, kindOf };
+/**
+ * Resolves once `workers` different pids (none of `besides`) have answered `/`, each asked on a
+ * new connection, so that the cluster's round robin reaches every worker. A probe starts every
+ * 10 ms without waiting for the others (at most 20 at once): one that hangs, on a connection
+ * handed to a worker that just died, does not delay the answer of the next. A run's load begins
+ * only then, on a service that is really serving: a manager's own "ready" can come before the
+ * worker listens (pm2 marks a worker online when its process starts). C1 times its replacement
+ * by it. Rejects after `timeoutMs`.
+ */
+function untilServing(port, workers, { besides = [], timeoutMs = 20_000 } = {}) {
+  const http = require('node:http');
+  return new Promise((resolve, reject) => {
+    const pids = new Set();
+    const inFlight = new Set();
+    let isDone = false;
+    const finish = (error) => {
+      if (isDone) return;
+      isDone = true;
+      clearInterval(timer);
+      clearTimeout(deadline);
+      for (const request of inFlight) request.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const probe = () => {
+      if (inFlight.size >= 20) return;
+      const request = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => {
+          if (response.statusCode === 200 && !besides.includes(body)) pids.add(body);
+          if (pids.size >= workers) finish();
+        });
+        response.on('error', () => undefined);
+      });
+      inFlight.add(request);
+      request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy());
+      request.on('error', () => undefined);
+      request.on('close', () => inFlight.delete(request));
+    };
+    const timer = setInterval(probe, 10);
+    const deadline = setTimeout(
+      () =>
+        finish(
+          new Error(
+            `port ${port}: ${pids.size} of ${workers} workers answered within ${timeoutMs / 1000} s`,
+          ),
+        ),
+      timeoutMs,
+    );
+    probe();
+  });
+}
+
+module.exports = { REQUEST_TIMEOUT_MS, compliantLoad, autocannonLoad, kindOf, untilServing };

@@ -55,7 +55,7 @@ const DETAILS = {
     ['lost vs steady (req)', 'lostRequests'],
   ],
   C1: [
-    ['replacement serving (ms)', 'replacementMs'],
+    ['replacement answering (ms)', 'replacementMs'],
     ['lost vs steady (req)', 'lostRequests'],
     ['p99 during (ms)', 'p99Event', 1],
     ['slowest answer (ms)', 'slowestMs'],

@@ -4,7 +4,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { MANAGERS, sleep } = require('./managers');
-const { compliantLoad } = require('./load');
+const { compliantLoad, untilServing } = require('./load');
 const { processUsage, summarize } = require('./metrics');
 const { SCENARIOS } = require('./scenarios');
 const { freePort } = require('../lib/report');
@@ -32,12 +32,14 @@ async function runOne(
   let load;
   try {
     running = await manager.start({ dir, port, modeFile, workers, recycleMB: scenario.recycleMB });
+    await untilServing(port, workers);
     const supervisorBefore = processUsage(running.supervisorPid);
     load = compliantLoad(port, { connections, fresh });
     await sleep(WARM_MS + steadyMs);
     const eventAt = load.now();
     const result = await scenario.event({
       running,
+      port,
       load,
       workers,
       setMode: (mode) => fs.writeFileSync(modeFile, mode),
@@ -109,6 +111,7 @@ async function runAutocannon(managerKey, withEvent, { workers = 2, connections =
   let running;
   try {
     running = await manager.start({ dir, port, modeFile, workers });
+    await untilServing(port, workers);
     const counts = await autocannonLoad(port, {
       seconds: 4,
       connections,
