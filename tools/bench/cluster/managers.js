@@ -339,11 +339,35 @@ function readText(file) {
   }
 }
 
+/** The managers running now, so that an interrupted bench can stop them (`cleanupAll`). */
+const live = new Set();
+
+function tracked(manager) {
+  return {
+    ...manager,
+    async start(setup) {
+      const running = await manager.start(setup);
+      const cleanup = running.cleanup;
+      running.cleanup = async () => {
+        live.delete(running);
+        await cleanup();
+      };
+      live.add(running);
+      return running;
+    },
+  };
+}
+
+/** Stops every manager still running: for a bench interrupted by a signal. */
+function cleanupAll() {
+  return Promise.all([...live].map((running) => running.cleanup()));
+}
+
 const MANAGERS = {
-  lastcall,
-  pm2: pm2Manager('pm2', { best: false }),
-  'pm2-best': pm2Manager('pm2 best practice', { best: true }),
-  naive,
+  lastcall: tracked(lastcall),
+  pm2: tracked(pm2Manager('pm2', { best: false })),
+  'pm2-best': tracked(pm2Manager('pm2 best practice', { best: true })),
+  naive: tracked(naive),
 };
 
-module.exports = { MANAGERS, isAlive, kill, until, sleep, APP };
+module.exports = { MANAGERS, cleanupAll, isAlive, kill, until, sleep, APP };

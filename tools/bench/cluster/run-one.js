@@ -9,6 +9,7 @@ const { processUsage, summarize } = require('./metrics');
 const { SCENARIOS } = require('./scenarios');
 const { freePort } = require('../lib/report');
 
+/** The load's warm-up before the steady phase, unless the scenario says otherwise. */
 const WARM_MS = 300;
 
 /**
@@ -24,6 +25,7 @@ async function runOne(
   const manager = MANAGERS[managerKey];
   const scenario = SCENARIOS[scenarioId];
   afterMs ??= scenario.afterMs ?? 500;
+  const warmMs = scenario.warmMs ?? WARM_MS;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-bench-cluster-'));
   const modeFile = path.join(dir, 'mode');
   fs.writeFileSync(modeFile, scenario.mode ?? 'good');
@@ -35,7 +37,7 @@ async function runOne(
     await untilServing(port, workers);
     const supervisorBefore = processUsage(running.supervisorPid);
     load = compliantLoad(port, { connections, fresh });
-    await sleep(WARM_MS + steadyMs);
+    await sleep(warmMs + steadyMs);
     const eventAt = load.now();
     const result = await scenario.event({
       running,
@@ -50,7 +52,7 @@ async function runOne(
     const records = await load.stop();
     load = undefined;
     const endAt = records.reduce((latest, record) => Math.max(latest, record.end), 0);
-    const summary = summarize(records, { steadyFrom: WARM_MS, eventAt, eventEnd, endAt });
+    const summary = summarize(records, { steadyFrom: warmMs, eventAt, eventEnd, endAt });
     if (scenario.refusedIsExpected) {
       summary.refusedAfterStop = summary.failures.refused;
       summary.failed -= summary.failures.refused;
@@ -98,7 +100,7 @@ if (require.main === module) {
 }
 
 /**
- * R1 under autocannon, which ignores `Connection: close`: 4 s of load with the reload at 1.5 s
+ * R1 under autocannon, which ignores `Connection: close`: 3 s of load with the reload at 1.2 s
  * (or none, the baseline). Counts what it sent, what was answered, its errors and timeouts.
  */
 async function runAutocannon(managerKey, withEvent, { workers = 2, connections = 8 } = {}) {
@@ -113,9 +115,9 @@ async function runAutocannon(managerKey, withEvent, { workers = 2, connections =
     running = await manager.start({ dir, port, modeFile, workers });
     await untilServing(port, workers);
     const counts = await autocannonLoad(port, {
-      seconds: 4,
+      seconds: 3,
       connections,
-      eventAtMs: 1500,
+      eventAtMs: 1200,
       during: withEvent ? () => running.reload() : undefined,
     });
     return {

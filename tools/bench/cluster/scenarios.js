@@ -9,6 +9,10 @@ const { isAlive, kill, sleep, until } = require('./managers');
 const { untilServing } = require('./load');
 
 /**
+ * `warmMs` is how long the load runs before the steady phase (run-one.js defaults to 300). A
+ * fresh worker serves at a third of its speed in its first second, until its code is compiled,
+ * so the scenarios whose throughput is compared (T0, and R1 and C1, which are charted) warm up
+ * for 1.5 s; the others count failures, which do not depend on it.
  * `afterMs` is how long the load goes on once the event is over (run-one.js defaults to 500):
  * enough to see the service recover, and short where there is nothing left to see.
  */
@@ -19,8 +23,25 @@ async function pidsNow(running) {
 }
 
 const SCENARIOS = {
+  T0: {
+    title: 'steady load, no event',
+    warmMs: 1500,
+    afterMs: 0,
+    /** How long the throughput is counted. */
+    countMs: 2000,
+    async event({ load }) {
+      const from = load.now();
+      await sleep(this.countMs);
+      const to = load.now();
+      const answered = load.records.filter(
+        (record) => record.kind === 'ok' && record.end >= from && record.end < to,
+      ).length;
+      return { rps: Math.round((answered * 1000) / (to - from)) };
+    },
+  },
   R1: {
     title: 'rolling restart',
+    warmMs: 1500,
     async event({ running }) {
       const before = await pidsNow(running);
       const reload = await running.reload();
@@ -67,6 +88,7 @@ const SCENARIOS = {
   },
   C1: {
     title: 'a worker crash',
+    warmMs: 1500,
     async event({ running, port }) {
       const before = await pidsNow(running);
       const [victim] = before;
