@@ -136,28 +136,25 @@ async function autocannonLoad(port, { seconds, connections = 8, eventAtMs, durin
 }
 
 /**
- * Resolves once `workers` different pids (none of `besides`) have answered `/`, each asked on a
- * new connection, so that the cluster's round robin reaches every worker. A probe starts every
- * 10 ms without waiting for the others (at most 20 at once): one that hangs, on a connection
- * handed to a worker that just died, does not delay the answer of the next. A run's load begins
- * only then, on a service that is really serving: a manager's own "ready" can come before the
- * worker listens (pm2 marks a worker online when its process starts). C1 times its replacement
- * by it. Rejects after `timeoutMs`.
+ * Asks `/` on new connections, so that the cluster's round robin reaches every worker, for up
+ * to `forMs`, and resolves with the pids that answered 200 (none of `besides`) and whether
+ * `isEnough(pids)` became true, which ends it early. A probe starts every 10 ms without waiting
+ * for the others (at most 20 at once): one that hangs, on a connection handed to a worker that
+ * just died, does not delay the answer of the next.
  */
-function untilServing(port, workers, { besides = [], timeoutMs = 20_000 } = {}) {
+function probePids(port, { forMs, besides = [], isEnough = () => false }) {
   const http = require('node:http');
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const pids = new Set();
     const inFlight = new Set();
     let isDone = false;
-    const finish = (error) => {
+    const finish = (reached) => {
       if (isDone) return;
       isDone = true;
       clearInterval(timer);
       clearTimeout(deadline);
       for (const request of inFlight) request.destroy();
-      if (error === undefined) resolve();
-      else reject(error);
+      resolve({ pids, reached });
     };
     const probe = () => {
       if (inFlight.size >= 20) return;
@@ -167,7 +164,7 @@ function untilServing(port, workers, { besides = [], timeoutMs = 20_000 } = {}) 
         response.on('data', (chunk) => (body += chunk));
         response.on('end', () => {
           if (response.statusCode === 200 && !besides.includes(body)) pids.add(body);
-          if (pids.size >= workers) finish();
+          if (isEnough(pids)) finish(true);
         });
         response.on('error', () => undefined);
       });
@@ -177,17 +174,39 @@ function untilServing(port, workers, { besides = [], timeoutMs = 20_000 } = {}) 
       request.on('close', () => inFlight.delete(request));
     };
     const timer = setInterval(probe, 10);
-    const deadline = setTimeout(
-      () =>
-        finish(
-          new Error(
-            `port ${port}: ${pids.size} of ${workers} workers answered within ${timeoutMs / 1000} s`,
-          ),
-        ),
-      timeoutMs,
-    );
+    const deadline = setTimeout(() => finish(false), forMs);
     probe();
   });
 }
 
-module.exports = { REQUEST_TIMEOUT_MS, compliantLoad, autocannonLoad, kindOf, untilServing };
+/**
+ * Resolves once `workers` different pids (none of `besides`) have answered (see `probePids`).
+ * A run's load begins only then, on a service that is really serving: a manager's own "ready"
+ * can come before the worker listens (pm2 marks a worker online when its process starts). C1
+ * times its replacement by it. Rejects after `timeoutMs`.
+ */
+async function untilServing(port, workers, { besides = [], timeoutMs = 20_000 } = {}) {
+  const { pids, reached } = await probePids(port, {
+    forMs: timeoutMs,
+    besides,
+    isEnough: (seen) => seen.size >= workers,
+  });
+  if (!reached)
+    throw new Error(
+      `port ${port}: ${pids.size} of ${workers} workers answered within ${timeoutMs / 1000} s`,
+    );
+}
+
+/** The pids that answer on new connections within `forMs`: who is really serving (R3). */
+async function answeringPids(port, forMs = 500) {
+  return [...(await probePids(port, { forMs })).pids];
+}
+
+module.exports = {
+  REQUEST_TIMEOUT_MS,
+  answeringPids,
+  autocannonLoad,
+  compliantLoad,
+  kindOf,
+  untilServing,
+};

@@ -55,7 +55,7 @@ const DETAILS = {
   ],
   R3: [
     ['reload exit code', 'reloadCode'],
-    ['workers serving after', 'servingAfter'],
+    ['workers answering after', 'servingAfter'],
   ],
   C1: [
     ['replacement answering (ms)', 'replacementMs'],

@@ -6,7 +6,7 @@
  */
 const fs = require('node:fs');
 const { isAlive, kill, sleep, until } = require('./managers');
-const { untilServing } = require('./load');
+const { answeringPids, untilServing } = require('./load');
 
 /**
  * `warmMs` is how long the load runs before the steady phase (run-one.js defaults to 300). A
@@ -72,12 +72,14 @@ const SCENARIOS = {
     title: 'rolling restart of a broken build',
     // The event itself waits 1 s after the reload for a manager that went down to show it.
     afterMs: 300,
-    async event({ running, setMode }) {
+    async event({ running, port, setMode }) {
       setMode('broken');
       const reload = await running.reload();
-      // The service must still answer afterwards: give a manager that went down time to show it.
+      // The service must still answer afterwards: give a manager that went down time to show it,
+      // then count the pids that answer on new connections (a manager's own list can name
+      // workers that were forked and cannot start).
       await sleep(1000);
-      const serving = await pidsNow(running);
+      const serving = await answeringPids(port);
       return {
         reloadMs: reload.ms,
         reloadCode: reload.code,

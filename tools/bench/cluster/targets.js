@@ -36,7 +36,7 @@ function targetLines(records, of, steady) {
     const isUp = r3.every((run) => run.failed === 0 && run.servingAfter >= 2);
     const isReported = r3.every((run) => run.reloadCode !== 0);
     add(
-      `R3, the service never down and the restart reported failed: ${verdict(isUp && isReported)} (failed requests at worst ${Math.max(...values(r3, 'failed'))}; workers serving after, at least ${Math.min(...values(r3, 'servingAfter'))}; reload exit codes ${[...new Set(values(r3, 'reloadCode'))].join(', ')}).`,
+      `R3, the service never down and the restart reported failed: ${verdict(isUp && isReported)} (failed requests at worst ${Math.max(...values(r3, 'failed'))}; workers answering after, at least ${Math.min(...values(r3, 'servingAfter'))}; reload exit codes ${[...new Set(values(r3, 'reloadCode'))].join(', ')}).`,
     );
   }
   const c2 = of('C2', 'lastcall');
