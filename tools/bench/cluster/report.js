@@ -153,7 +153,7 @@ async function writeClusterReport({
       ? 'This is the full matrix (`npm run bench:cluster -- --full`). The quick one, which `npm run bench:cluster` reproduces in under 15 minutes, is [cluster.md](./cluster.md).'
       : 'This is the quick matrix (`npm run bench:cluster`, under 15 minutes). The full one, with 10 repetitions and every manager in every cell, is [cluster-full.md](./cluster-full.md).',
     '',
-    `- Command: \`node tools/bench/cluster/run.js${argv.length ? ` ${argv.join(' ')}` : ''}\`${full ? '' : ' (`npm run bench:cluster`)'}`,
+    `- Command: \`node tools/bench/cluster/run.js${argv.length ? ` ${argv.join(' ')}` : ''}\`${full ? ' (`npm run bench:cluster -- --full`)' : ' (`npm run bench:cluster`)'}`,
     `- ${machineLine()}`,
     `- lastcall ${version(path.join(root, 'packages', 'lastcall', 'package.json'))}, pm2 ${version(require.resolve('pm2/package.json', { paths: [root] }))}, undici ${version(require.resolve('undici/package.json', { paths: [root] }))}`,
     `- Date: ${date.toISOString()}; ${records.length} runs; total ${(seconds / 60).toFixed(1)} min`,

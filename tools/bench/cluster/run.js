@@ -123,7 +123,7 @@ async function rewrite(file) {
     date,
     records,
     outDir,
-    argv: [],
+    argv: values.full ? ['--full'] : [],
     reps: Math.max(...records.map((record) => record.rep ?? 1)),
     seconds: records.reduce((sum, record) => sum + (record.wallMs ?? 0), 0) / 1000,
     full: values.full,
