@@ -81,10 +81,8 @@ function startRuntime(): void {
           )
         : Graceful.start();
     graceful = adopted;
+    // After a drain order, the terminators are in their drain delay (below), which holds this off.
     const stopKeepAlive = (): void => {
-      // Ordered by the master, the listener closes first (drainDelay below): said now, every
-      // response would send its client back to a port the primary may still accept on.
-      if (isDrainOrdered) return;
       for (const terminator of terminators.values()) terminator.stopKeepAlive();
     };
     if (adopted.state === 'running') adopted.once('draining', stopKeepAlive);
