@@ -151,9 +151,8 @@ describe('lastcall start, then SIGTERM under load', () => {
     const cwd = makeTempDir();
     const port = await freePort();
     const env = cliEnv(path.join(cwd, 'run'));
-    const app = path.resolve(__dirname, '..', '..', '..', 'tools', 'bench', 'cluster', 'app.js');
     const cli = spawnCli(
-      ['start', app, '--workers', '2', '--name', 'sigterm', '--env', `PORT=${String(port)}`],
+      ['start', WORKER_APP, '--workers', '2', '--name', 'sigterm', '--env', `PORT=${String(port)}`],
       cwd,
       env,
     );
