@@ -44,11 +44,9 @@ for (const id of scenarios)
   if (!(id in SCENARIOS))
     throw new Error(`unknown scenario ${id}; known: ${Object.keys(SCENARIOS).join(', ')}`);
 const reps = Number(values.reps ?? (values.full ? 10 : 5));
-// The published runs: no options but --full, or the report again from saved records.
-const isDefaultRun = Object.keys(values).every(
-  (key) =>
-    ['full', 'seed', 'from-json'].includes(key) &&
-    (key !== 'seed' || !argv.some((arg) => arg.startsWith('--seed'))),
+// The published runs: no options but --full (and the default seed), or the report again.
+const isDefaultRun = Object.entries(values).every(
+  ([key, value]) => key === 'full' || key === 'from-json' || (key === 'seed' && value === '1'),
 );
 const outDir = values.out
   ? path.resolve(values.out)
