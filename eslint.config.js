@@ -73,6 +73,7 @@ module.exports = defineConfig([
     '**/dist/',
     '**/.build/',
     '**/coverage/',
+    '.cache/',
     'docs/benchmarks/',
     '**/*.d.ts',
   ]),

@@ -2,6 +2,8 @@
 
 /** Two projects: `unit` runs in-process against src, `integration` spawns real processes. */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }];
+/** The Node binaries of the test matrix (tools/lib/node-lines.js) are not modules of ours. */
+const modulePathIgnorePatterns = ['<rootDir>/.cache/'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -12,12 +14,14 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.test\\.ts$'],
+      modulePathIgnorePatterns,
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/packages/*/test/**/*.integration.test.ts'],
+      modulePathIgnorePatterns,
     },
   ],
   testTimeout: 30000,

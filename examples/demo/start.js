@@ -3,6 +3,9 @@
  * `npm start`: runs the demo through the real `lastcall` command line, with 2 workers on
  * http://127.0.0.1:3000 and the heartbeat on 127.0.0.1:3001, and prints what to try. Ctrl-C
  * (or SIGTERM) drains the workers and exits. PORT and HEARTBEAT_PORT change the ports.
+ *
+ * The master runs under the default name (the repo's package.json name), from the repo's root,
+ * so that `npx lastcall status | reload | stop`, typed in the repo, find it without a flag.
  */
 const { spawn } = require('node:child_process');
 const http = require('node:http');
@@ -12,7 +15,6 @@ const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'packages', 'lastcall', 'dist', 'cli.js');
 const port = process.env.PORT ?? '3000';
 const heartbeatPort = process.env.HEARTBEAT_PORT ?? '3001';
-const name = 'lastcall-demo';
 
 const child = spawn(
   process.execPath,
@@ -20,8 +22,6 @@ const child = spawn(
     cli,
     'start',
     path.join(__dirname, 'server.js'),
-    '--name',
-    name,
     '--workers',
     '2',
     '--heartbeat-port',
@@ -41,8 +41,6 @@ process.on('SIGTERM', () => {
 child.on('exit', (code, signal) => {
   process.exit(code ?? (signal === null ? 1 : 128));
 });
-
-const lastcall = `node ${path.relative(process.cwd(), path.join(root, 'packages', 'lastcall', 'bin', 'lastcall.js'))}`;
 
 function heartbeatUp(attempt) {
   const request = http.get(`http://127.0.0.1:${heartbeatPort}/ecv`, (response) => {
@@ -64,18 +62,22 @@ function retry(attempt) {
 
 function printHints() {
   const url = `http://127.0.0.1:${port}`;
+  const tries = [
+    [`curl ${url}/`, 'hello from worker 0 or 1'],
+    [`curl '${url}/slow?ms=3000'`, 'a slow request; reload meanwhile: it completes'],
+    [`curl ${url}/crash`, 'only this request fails; a replacement is forked at once'],
+    [`curl http://127.0.0.1:${heartbeatPort}/ecv`, 'what a load balancer sees'],
+    ['npx lastcall status', 'the workers: pid, state, uptime, memory, requests'],
+    ['npx lastcall reload', 'rolling restart, zero failed requests'],
+    ['npx lastcall stop', 'drain and exit (or Ctrl-C here)'],
+  ];
+  const width = Math.max(...tries.map(([command]) => command.length));
   process.stdout.write(
     [
       '',
       `The demo runs: 2 workers on ${url}, the heartbeat on http://127.0.0.1:${heartbeatPort}/ecv`,
-      'Try, in another terminal:',
-      `  curl ${url}/                      # hello from worker 0 or 1`,
-      `  curl '${url}/slow?ms=3000'         # a slow request; reload meanwhile: it completes`,
-      `  curl ${url}/crash                 # only this request fails; a replacement is forked at once`,
-      `  curl http://127.0.0.1:${heartbeatPort}/ecv            # what a load balancer sees`,
-      `  ${lastcall} status --name ${name}   # the workers: pid, state, uptime, memory, requests`,
-      `  ${lastcall} reload --name ${name}   # rolling restart, zero failed requests`,
-      `  ${lastcall} stop --name ${name}     # drain and exit (or Ctrl-C here)`,
+      'Try, in another terminal, in this repo:',
+      ...tries.map(([command, what]) => `  ${command.padEnd(width)}   # ${what}`),
       '',
     ].join('\n') + '\n',
   );

@@ -218,6 +218,19 @@ describe('runCli: reload, stop and status without a master', () => {
     },
   );
 
+  it('names the masters that do run in the run folder, and acts on none of them', async () => {
+    const io = captureIo({ 'run/stale.pid': '999999999\n' });
+    writeLivePidFile(path.join(io.runDir, 'lastcall-demo.pid'));
+    writeLivePidFile(path.join(io.runDir, 'cart.pid'));
+    await expect(runCli(['stop', '--name', 'shop'], io)).resolves.toBe(5);
+    expect(io.errLines).toHaveLength(1);
+    expect(io.errLines[0]).toMatch(
+      new RegExp(
+        `or give --name or --pid-file\\); running: cart \\(pid ${String(process.pid)}\\), lastcall-demo \\(pid ${String(process.pid)}\\)$`,
+      ),
+    );
+  });
+
   it('takes the name from LASTCALL_APP_NAME of the io env', async () => {
     const io = captureIo({}, { LASTCALL_APP_NAME: 'cart' });
     await expect(runCli(['status'], io)).resolves.toBe(5);

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { Connection } from './connection';
 import { TerminatorError } from './errors';
 import { Http2Sessions } from './http2-sessions';
-import { listExistingConnections } from './node-internals';
+import { listExistingConnections, tlsParentSocket } from './node-internals';
 import type { ResolvedOptions } from './options';
 import type { ServerKind } from './server-kind';
 import { shadowListener } from './shadow-listener';
@@ -284,11 +284,10 @@ export class ConnectionRegistry {
   };
 
   #onSecureConnection = (socket: TLSSocket): void => {
-    // Node keeps the raw TCP socket as `_parent` of the TLS socket it carries, and no public API
-    // links the two. Destroying that raw socket kills a live TLS connection mid-response (what
+    // Destroying the raw socket under a TLS socket kills a live TLS connection mid-response (what
     // http-shutdown does to every in-flight HTTPS request), so it must leave the set now.
-    const parent = (socket as { _parent?: unknown })._parent;
-    if (parent instanceof net.Socket) this.#handshaking.delete(parent);
+    const parent = tlsParentSocket(socket);
+    if (parent !== undefined) this.#handshaking.delete(parent);
     else this.#canDestroyHandshakes = false;
     if (this.#kind.isHttp2 && socket.alpnProtocol === 'h2') return;
     this.#track(socket, this.#kind.isHttp1 || this.#kind.isHttp2);

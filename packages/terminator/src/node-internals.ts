@@ -1,10 +1,23 @@
 /**
- * The two places where the terminator reads Node's http internals. Both are feature-detected:
- * when a future Node renames them, the terminator falls back on public APIs and only loses the
- * extra they bring. Checked against Node 20.19 and later (lib/_http_server.js).
+ * Every place where the terminator reads Node's internals, and nowhere else. Each is
+ * feature-detected: when a Node release moves one, the terminator falls back on public APIs and
+ * only loses the extra it brought. test/node-internals.integration.test.ts fails loudly, on every
+ * Node line the test matrix runs (20, 22, 24, 26), when one of them has moved.
+ *
+ * What is read, and the Node source that defines it (same names on 20.19 through 26.12):
+ * - `server[kConnections]`, `Symbol('http.server.connections')`: the ConnectionsList of an http
+ *   server, lib/_http_server.js (since Node 18.0, nodejs/node#41263). Its `all()` returns the
+ *   parsers of every open connection, each with its `socket`.
+ * - `server[kConnectionsCheckingInterval]`, `Symbol('http.server.connectionsCheckingInterval')`:
+ *   the Timeout of the same file's `setupConnectionsTracking()`.
+ * - `socket._httpMessage`: the response being written on a socket, set by
+ *   `ServerResponse.prototype.assignSocket` in lib/_http_server.js.
+ * - `tlsSocket._parent`: the raw TCP socket a server-side TLSSocket wraps, set by the TLSSocket
+ *   constructor in lib/_tls_wrap.js (lib/internal/tls/wrap.js from Node 26, nodejs/node DEP0192).
  */
 import { ServerResponse } from 'node:http';
-import type * as net from 'node:net';
+import * as net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 function readInternal(server: net.Server, description: string): unknown {
   const symbol = Object.getOwnPropertySymbols(server).find(
@@ -48,4 +61,13 @@ export function listExistingConnections(server: net.Server): ExistingConnection[
 export function stopConnectionsChecking(server: net.Server): void {
   const interval = readInternal(server, 'http.server.connectionsCheckingInterval');
   if (interval !== undefined) clearInterval(interval as NodeJS.Timeout);
+}
+
+/**
+ * The raw TCP socket that a server-side TLS socket carries, or `undefined` when Node no longer
+ * keeps it where we look. No public API links the two.
+ */
+export function tlsParentSocket(socket: TLSSocket): net.Socket | undefined {
+  const parent = (socket as { _parent?: unknown })._parent;
+  return parent instanceof net.Socket && parent !== socket ? parent : undefined;
 }

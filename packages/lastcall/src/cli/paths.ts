@@ -86,6 +86,27 @@ export function livePid(pidFile: string): number | undefined {
   return isAlive(pid) ? pid : undefined;
 }
 
+/**
+ * The masters whose default pid files sit in the run folder and whose process is alive, by
+ * name, sorted: what `status` names when the one asked for is not running.
+ */
+export function listRunning(env: NodeJS.ProcessEnv = process.env): { name: string; pid: number }[] {
+  const dir = runDir(env);
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => entry.endsWith('.pid'))
+    .sort()
+    .flatMap((entry) => {
+      const pid = livePid(path.join(dir, entry));
+      return pid === undefined ? [] : [{ name: entry.slice(0, -'.pid'.length), pid }];
+    });
+}
+
 /** True while a process with this pid exists (EPERM: it exists, under another user). */
 export function isAlive(pid: number): boolean {
   try {

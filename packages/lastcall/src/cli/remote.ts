@@ -4,7 +4,14 @@ import type { Target } from './args';
 import { askMaster } from './control';
 import type { ControlCommand, ControlReply, StatusReply } from './control';
 import { CliFailure, EXIT } from './exit-codes';
-import { controlSocketPath, defaultName, defaultPidFile, isAlive, livePid } from './paths';
+import {
+  controlSocketPath,
+  defaultName,
+  defaultPidFile,
+  isAlive,
+  listRunning,
+  livePid,
+} from './paths';
 
 /** Where a command that talks to a running master looks. */
 export interface RemoteContext {
@@ -36,10 +43,18 @@ export function locate(target: Target, context: RemoteContext): Located {
   if (pid === undefined) {
     throw new CliFailure(
       EXIT.notRunning,
-      `no master of "${name}" is running (no live process in ${pidFile}; start it with \`lastcall start\`, or give --name or --pid-file)`,
+      `no master of "${name}" is running (no live process in ${pidFile}; start it with \`lastcall start\`, or give --name or --pid-file)${runningHint(context.env)}`,
     );
   }
   return { name, pid, socket: controlSocketPath(pidFile, context.env) };
+}
+
+/** `; running: shop (pid 12), cart (pid 40)` when other masters run in the run folder. */
+function runningHint(env: NodeJS.ProcessEnv): string {
+  const running = listRunning(env);
+  if (running.length === 0) return '';
+  const list = running.map((master) => `${master.name} (pid ${String(master.pid)})`).join(', ');
+  return `; running: ${list}`;
 }
 
 async function ask(
