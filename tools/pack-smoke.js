@@ -15,30 +15,14 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { npmChildEnv } = require('./lib/npm-env');
 const { smokeTestCli } = require('./pack-smoke/lastcall-cli');
 
 const root = path.resolve(__dirname, '..');
 const packagesDir = path.join(root, 'packages');
 
-/**
- * The environment for the npm processes we start. When this script runs under `npm run`, npm
- * exports its resolved config as `npm_config_*`; the prefix ones would point the install at this
- * repo instead of the temp project, so they are dropped.
- */
-const npmEnv = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([key]) =>
-      !/^npm_config_(local_prefix|prefix|global_prefix|workspaces?|include_workspace_root)$/i.test(
-        key,
-      ),
-  ),
-);
-Object.assign(npmEnv, {
-  npm_config_audit: 'false',
-  npm_config_fund: 'false',
-  npm_config_update_notifier: 'false',
-  npm_config_loglevel: 'warn',
-});
+/** The environment for the npm processes we start: see tools/lib/npm-env.js. */
+const npmEnv = npmChildEnv();
 
 /**
  * Runs a command and returns its stdout; on failure throws an error carrying its output.

@@ -11,6 +11,7 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { npmChildEnv } = require('./npm-env');
 
 /**
  * A supported Node.js line, and the release of it the matrix runs.
@@ -73,7 +74,7 @@ function ensureNodeBinary(version, cache) {
     const tarball = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', staging], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: npmEnv(),
+      env: npmChildEnv(),
     })
       .trim()
       .split('\n')
@@ -115,26 +116,6 @@ function reportsVersion(binary, version) {
   } catch {
     return false;
   }
-}
-
-/**
- * npm's environment without the `npm_config_*` prefix settings that `npm run` exports, which
- * would make `npm pack` act on this repo.
- * @returns {NodeJS.ProcessEnv}
- */
-function npmEnv() {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (
-      /^npm_config_(local_prefix|prefix|global_prefix|workspaces?|include_workspace_root)$/i.test(
-        key,
-      )
-    ) {
-      delete env[key];
-    }
-  }
-  env['npm_config_update_notifier'] = 'false';
-  return env;
 }
 
 /**
