@@ -1,8 +1,14 @@
-export { getLogger, setLogger, DEFAULT_LOG_LEVEL } from './registry';
+export { adaptLogger, getLogger, setLogger, DEFAULT_LOG_LEVEL } from './registry';
 export { setupLogs, reopenLogs, fileTimestamp } from './setup-logs';
 export type { LogFiles, SetupLogsOptions } from './setup-logs';
 export { serializeError, MAX_CAUSE_DEPTH } from './serialize-error';
 export type { SerializedError, SerializeErrorOptions } from './serialize-error';
+export { createRedactor, redactArgv, redactPath } from './redact';
+export type { Redactor, RedactorOptions } from './redact';
+export { MAX_DEPTH, REDACTED } from './redact-text';
+export { setRedaction } from './redaction';
+export type { RedactionOptions } from './redaction';
+export { isSecretName, SECRET_NAME } from './secret-name';
 export { detectLoggerKind } from './adapters';
 export { describeValue } from './describe-value';
 export { mainModulePath } from './main-module';

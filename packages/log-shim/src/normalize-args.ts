@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 
-import { serializeError } from './serialize-error';
+import { redactFields, redactMessage } from './redaction';
 import type { LogFields } from './types';
 
 /** The fields of a call that brought none; writers test for it by identity. */
@@ -10,24 +10,31 @@ export const NO_FIELDS: LogFields = Object.freeze({});
 export interface NormalizedArgs {
   readonly message: string;
   /**
-   * The caller's own object when it holds no Error (so it must not be changed), a copy with the
-   * Errors serialised otherwise, or {@link NO_FIELDS}.
+   * The caller's own object when nothing in it needs redacting or serialising (so it must not be
+   * changed), a copy with the secrets replaced and the Errors serialised otherwise, or
+   * {@link NO_FIELDS}.
    */
   readonly fields: LogFields;
 }
 
 /**
  * Reads `(message, meta)`, `(meta, message)`, `(error)`, `(message, error)` and
- * `(error, message)` into one shape. Errors land under `err`, serialised; the caller's objects are
- * never changed.
+ * `(error, message)` into one shape, then puts it through the one redaction step every event
+ * takes before any writer: secrets in the message and the fields replaced, Errors (under `err`
+ * when given alone) serialised then redacted. The caller's objects are never changed.
  */
 export function normalizeArgs(first: unknown, second: unknown): NormalizedArgs {
+  const { message, fields } = readArgs(first, second);
+  return {
+    message: redactMessage(message),
+    fields: fields === NO_FIELDS ? NO_FIELDS : redactFields(fields),
+  };
+}
+
+function readArgs(first: unknown, second: unknown): NormalizedArgs {
   if (typeof first === 'string') return { message: first, fields: toFields(second) };
   if (first instanceof Error) {
-    return {
-      message: typeof second === 'string' ? second : first.message,
-      fields: { err: serializeError(first) },
-    };
+    return { message: typeof second === 'string' ? second : first.message, fields: { err: first } };
   }
   if (isPlainObject(first)) {
     const fields = toFields(first);
@@ -47,24 +54,10 @@ function isPlainObject(value: unknown): value is LogFields {
 
 function toFields(meta: unknown): LogFields {
   if (meta === undefined || meta === null) return NO_FIELDS;
-  if (meta instanceof Error) return { err: serializeError(meta) };
+  if (meta instanceof Error) return { err: meta };
   if (!isPlainObject(meta)) return { meta };
-  // The common case, an object without Errors, is passed on as it is: no copy per call.
-  let hasError = false;
-  let isEmpty = true;
-  for (const key in meta) {
-    if (!Object.hasOwn(meta, key)) continue;
-    isEmpty = false;
-    if (meta[key] instanceof Error) {
-      hasError = true;
-      break;
-    }
-  }
-  if (isEmpty) return NO_FIELDS;
-  if (!hasError) return meta;
-  const fields: LogFields = {};
-  for (const [key, value] of Object.entries(meta)) fields[key] = serializeError(value);
-  return fields;
+  for (const key in meta) if (Object.hasOwn(meta, key)) return meta;
+  return NO_FIELDS;
 }
 
 /**

@@ -4,8 +4,11 @@ import { findConfiguredAppWinston } from './app-winston';
 import { createConsoleSink, formatLine } from './console-sink';
 import { describeValue } from './describe-value';
 import { LogShimError } from './errors';
+import { checkBindings, createFacade } from './facade';
+import type { FacadeTarget } from './facade';
 import { isLogLevel } from './levels';
 import { mergeFields } from './normalize-args';
+import { redactMessage } from './redaction';
 import { LOG_LEVELS } from './types';
 import type {
   HostLogger,
@@ -13,7 +16,6 @@ import type {
   Logger,
   LoggerFactory,
   LogLevel,
-  LogMethod,
   LogSink,
   LogWriter,
 } from './types';
@@ -28,8 +30,6 @@ type Source =
 
 /** A factory's logger for one module name, or `undefined` when the factory failed for it. */
 type FactoryHost = { readonly logger: HostLogger; readonly kind: LoggerKind } | undefined;
-
-const NO_BINDINGS: LogFields = Object.freeze({});
 
 let source: Source = { kind: 'default' };
 /** Bumped by every {@link setLogger}; a facade rebuilds its writer when it sees a new value. */
@@ -83,50 +83,61 @@ export function getLogger(name: string, bindings?: LogFields): Logger {
       `getLogger: name must be a non-empty string such as 'lastcall:master', got ${describeValue(name)}`,
     );
   }
-  return createFacade(name, mergeFields({ name }, checkBindings('getLogger: bindings', bindings)));
+  return createFacade(
+    name,
+    mergeFields({ name }, checkBindings('getLogger: bindings', bindings)),
+    settableTarget,
+  );
 }
 
-function checkBindings(where: string, bindings: unknown): LogFields {
-  if (bindings === undefined) return NO_BINDINGS;
-  if (bindings === null || typeof bindings !== 'object' || Array.isArray(bindings)) {
+/** The target of every {@link getLogger} facade: whatever {@link setLogger} set. */
+const settableTarget: FacadeTarget = {
+  version: () => generation,
+  build: (name, bindings) => writerFor(name, bindings),
+  recover: writeToFallback,
+};
+
+const LOGGER_METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'child'] as const;
+
+/**
+ * A {@link Logger} that writes into `hostLogger`, whatever {@link setLogger} says, through the same
+ * adapters and the same redaction as {@link getLogger}: for options that take a logger, so that a
+ * winston, pino or bunyan logger given as it is keeps its fields as fields. `name` is added to
+ * every event as for `getLogger(name)`. A `Logger` already (a facade of `getLogger`, or any
+ * object other than a host logger with the six level methods and `child`) is returned as it is.
+ * Throws a `LogShimError` when `hostLogger` is no logger (`LASTCALL_ERR_LOG_SHIM_INVALID_LOGGER`)
+ * or `name` is not a non-empty string (`LASTCALL_ERR_LOG_SHIM_INVALID_NAME`).
+ */
+export function adaptLogger(hostLogger: HostLogger | Logger, name: string): Logger {
+  const kind = detectLoggerKind(hostLogger);
+  if (kind === undefined) {
     throw new LogShimError(
-      'LASTCALL_ERR_LOG_SHIM_INVALID_BINDINGS',
-      `${where} must be a plain object such as { pid: 42 }, got ${describeValue(bindings)}`,
+      'LASTCALL_ERR_LOG_SHIM_INVALID_LOGGER',
+      `adaptLogger: expected a logger (winston, pino, bunyan, debug, console or an object with ` +
+        `level methods such as info and error), got ${describeValue(hostLogger)}`,
     );
   }
-  return bindings as LogFields;
+  if (kind === 'level-methods' && isLoggerShaped(hostLogger)) return hostLogger;
+  if (typeof name !== 'string' || name === '') {
+    throw new LogShimError(
+      'LASTCALL_ERR_LOG_SHIM_INVALID_NAME',
+      `adaptLogger: name must be a non-empty string such as 'lastcall:graceful', got ${describeValue(name)}`,
+    );
+  }
+  return createFacade(
+    name,
+    { name },
+    {
+      version: () => 0,
+      build: (moduleName, bindings) => createWriter(hostLogger, kind, moduleName, bindings),
+      recover: writeToFallback,
+    },
+  );
 }
 
-function createFacade(name: string, bindings: LogFields): Logger {
-  let writer: LogWriter | undefined;
-  let builtFor = -1;
-  const write = (level: LogLevel, first: unknown, second: unknown): void => {
-    try {
-      if (writer === undefined || builtFor !== generation) {
-        writer = writerFor(name, bindings);
-        builtFor = generation;
-      }
-      writer(level, first, second);
-    } catch (error) {
-      // A log call never throws: what the app's logger refused goes to stderr instead.
-      writeToFallback(name, bindings, error, level, first, second);
-    }
-  };
-  const method =
-    (level: LogLevel): LogMethod =>
-    (first: unknown, second?: unknown) => {
-      write(level, first, second);
-    };
-  return Object.freeze({
-    trace: method('trace'),
-    debug: method('debug'),
-    info: method('info'),
-    warn: method('warn'),
-    error: method('error'),
-    fatal: method('fatal'),
-    child: (extra: LogFields) =>
-      createFacade(name, mergeFields(bindings, checkBindings('child: bindings', extra))),
-  });
+function isLoggerShaped(value: object): value is Logger {
+  const shape = value as Record<string, unknown>;
+  return LOGGER_METHODS.every((method) => typeof shape[method] === 'function');
 }
 
 function writerFor(name: string, bindings: LogFields): LogWriter {
@@ -153,7 +164,7 @@ function factoryHost(factory: LoggerFactory, name: string): FactoryHost {
     if (kind !== undefined) host = { logger: logger as HostLogger, kind };
     else reason = `it returned ${describeValue(logger)}, not a logger`;
   } catch (error) {
-    reason = `it threw ${error instanceof Error ? error.message : describeValue(error)}`;
+    reason = `it threw ${error instanceof Error ? redactMessage(error.message) : describeValue(error)}`;
   }
   factoryHosts.set(name, host);
   if (host === undefined) {
@@ -202,7 +213,7 @@ function writeToFallback(
         level: 'warn',
         message:
           `the app's logger threw while logging for "${name}" ` +
-          `(${error instanceof Error ? error.message : describeValue(error)}); ` +
+          `(${error instanceof Error ? redactMessage(error.message) : describeValue(error)}); ` +
           `events it refuses go to stderr instead`,
         fields: { name: 'lastcall:log-shim', code: 'LASTCALL_ERR_LOG_SHIM_LOGGER_THREW' },
       });
