@@ -6,6 +6,7 @@ import { delay, untilAborted } from './abortable-wait';
 import { GracefulError } from './errors';
 import { ExitChecks } from './exit-checks';
 import { runHooks } from './hooks';
+import { detectTestRunner, nodeProcess } from './in-process-test';
 import type { RegisteredHook } from './hooks';
 import { resolveOptions } from './options';
 import type { ResolvedOptions } from './options';
@@ -31,6 +32,11 @@ import type {
  * cluster worker closing or a call to {@link Graceful.shutdown}: readiness turns false, then
  * after `shutdownDelay` the hooks run (the last registered first), then the exit checks, then
  * `exit(code)`, all within `timeout`. Creating one installs nothing; {@link Graceful.start} does.
+ *
+ * Under a test runner (mocha, jest, `node:test`, vitest: see `isInProcessTest`) or with
+ * `inProcessTest: true`, it installs nothing that exits the process and never calls `exit`: an
+ * error is the failure of the test that caused it, and the runner prints its own report and
+ * sets the exit code.
  */
 export class Graceful extends EventEmitter<GracefulEvents> {
   static #instance: Graceful | undefined;
@@ -106,6 +112,14 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     return this.#reason;
   }
 
+  /**
+   * Whether this instance is in in-process-test mode (option `inProcessTest`, by default detected):
+   * then nothing it installs exits the process and {@link Graceful.shutdown} does not exit.
+   */
+  get isInProcessTest(): boolean {
+    return this.#options.inProcessTest;
+  }
+
   /** The code `exit` is (or will be) called with: 0, 1, `error.exitCode` or 128 + a signal number. */
   get exitCode(): number {
     return this.#exitCode;
@@ -114,11 +128,16 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   /**
    * Installs the handlers: the `signals`, `uncaughtException` and `unhandledRejection` (unless
    * `handleErrors` is false) and, in a cluster worker, the IPC channel closing. Idempotent.
-   * Starts no timer.
+   * Starts no timer. In in-process-test mode, none of these: only, unless `handleErrors` is
+   * false, an `uncaughtExceptionMonitor` through which the error contexts answer their request.
    */
   start(): this {
     if (this.#isStarted) return this;
     this.#isStarted = true;
+    if (this.#options.inProcessTest) {
+      this.#startInProcessTest();
+      return this;
+    }
     for (const signal of this.#options.signals) {
       const onSignal = (): void => {
         this.#onSignal(signal);
@@ -151,6 +170,43 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   }
 
   /**
+   * A test runner owns this process: its own `uncaughtException` handler fails the running test,
+   * and it exits when its report is printed. A monitor does not change what happens to an
+   * uncaught error (https://nodejs.org/api/process.html#event-uncaughtexceptionmonitor); it only
+   * lets the request that threw get its 500, so that the test's client does not hang and the
+   * runner can end.
+   */
+  #startInProcessTest(): void {
+    const runner = detectTestRunner() ?? 'the option inProcessTest';
+    this.#log.info(
+      `in-process test (${runner}): no signal or uncaught-error handler that exits is installed, ` +
+        'and shutdown() does not exit; errors are left to the test runner',
+      { inProcessTest: true },
+    );
+    if (!this.#options.handleErrors) return;
+    const onMonitor = (error: Error, origin: string): void => {
+      this.#answerInTest(
+        error,
+        origin === 'unhandledRejection' ? 'unhandledRejection' : 'uncaughtException',
+      );
+    };
+    const target = nodeProcess();
+    target.on('uncaughtExceptionMonitor', onMonitor);
+    this.#uninstall.push(() => target.off('uncaughtExceptionMonitor', onMonitor));
+  }
+
+  /** No report, no shutdown: the runner reports the error as the running test's failure. */
+  #answerInTest(error: unknown, origin: ErrorOrigin): void {
+    const context = this.#errorContext(error, origin);
+    if (context?.afterReport === undefined) return;
+    try {
+      context.afterReport();
+    } catch (failure) {
+      this.#log.error('an error context failed to answer its request', { err: failure });
+    }
+  }
+
+  /**
    * Removes every handler {@link Graceful.start} installed and, when this is the process's
    * instance, forgets it, so that a test or an embedding library can start afresh.
    */
@@ -163,7 +219,8 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   /**
    * Shuts the process down. The first call decides the reason and the exit code (1, or
    * `error.exitCode`, with an error; 0 without); later calls return the same promise. An error
-   * is reported first (synchronously, by last-ditch by default). Resolves when `exit` was called.
+   * is reported first (synchronously, by last-ditch by default). Resolves when `exit` was called;
+   * in in-process-test mode, when the hooks and checks are done: nothing exits.
    */
   shutdown(error?: unknown, info?: ErrorInfo): Promise<void> {
     if (error === undefined) return this.#begin({ kind: 'manual' }, 0);
@@ -358,7 +415,10 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     this.#reason = reason;
     this.#exitCode = exitCode;
     this.#state = 'draining';
-    tellParent({ lastcall: 1, type: 'draining', reason: describeReason(reason) });
+    // A test runner's IPC channel (a jest worker's) is not a lastcall master's.
+    if (!this.#options.inProcessTest) {
+      tellParent({ lastcall: 1, type: 'draining', reason: describeReason(reason) });
+    }
     this.#emitSafely('draining', reason);
     this.#finished = this.#run(reason);
     return this.#finished;
@@ -403,7 +463,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
       await this.#checks.waitUntilReady(deadline.signal);
       await untilAborted(Promise.all(this.#pendingReports), deadline.signal);
       if (!deadline.signal.aborted) this.#emitSafely('drain');
-      await leaveCluster(LEAVE_CLUSTER_TIMEOUT, deadline.signal);
+      if (!this.#options.inProcessTest) await leaveCluster(LEAVE_CLUSTER_TIMEOUT, deadline.signal);
     } finally {
       clearTimeout(timer);
       process.off('beforeExit', onEmptyLoop);
@@ -418,6 +478,13 @@ export class Graceful extends EventEmitter<GracefulEvents> {
     // A forced exit (a second signal) with an injected `exit` must stop the remaining work too.
     this.#deadline?.abort();
     this.#emitSafely('exit', code);
+    if (this.#options.inProcessTest) {
+      this.#log.info(
+        `shutdown finished (exit code ${String(code)}); in-process test: the process is left to the test runner`,
+        { exitCode: code, inProcessTest: true },
+      );
+      return;
+    }
     this.#log.info(`exiting with ${String(code)}`, { exitCode: code });
     this.#options.exit(code);
   }

@@ -1,8 +1,9 @@
 import * as os from 'node:os';
-import { describeValue, getLogger } from '@lastcall/log-shim';
+import { adaptLogger, describeValue, detectLoggerKind, getLogger } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import { LastDitch } from '@lastcall/last-ditch';
 import { GracefulError } from './errors';
+import { isInProcessTest } from './in-process-test';
 import type { GracefulErrorCode } from './errors';
 import type { Reporter } from './types';
 
@@ -18,6 +19,7 @@ export interface ResolvedOptions {
   readonly shutdownDelay: number;
   readonly signals: readonly NodeJS.Signals[];
   readonly handleErrors: boolean;
+  readonly inProcessTest: boolean;
   readonly reporter: Reporter;
   readonly logger: Logger;
   readonly exit: (code: number) => void;
@@ -28,6 +30,7 @@ const KNOWN = new Set([
   'shutdownDelay',
   'signals',
   'handleErrors',
+  'inProcessTest',
   'reporter',
   'logger',
   'exit',
@@ -107,6 +110,13 @@ function readFunction<T>(given: Record<string, unknown>, name: string, fallback:
 
 function readLogger(value: unknown): Logger {
   if (value === undefined) return getLogger('lastcall:graceful');
+  const kind = detectLoggerKind(value);
+  // A winston, pino or bunyan logger given as it is goes through log-shim's adapters and its
+  // redaction, as with setLogger: used as a plain object with level methods, bunyan and pino
+  // would fold the fields into a multi-line message.
+  if (kind !== undefined && kind !== 'level-methods') {
+    return adaptLogger(value as object, 'lastcall:graceful');
+  }
   const shape = value as Record<string, unknown> | null;
   const methods = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'child'];
   if (
@@ -157,11 +167,17 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof handleErrors !== 'boolean') {
     fail('LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS', 'handleErrors', handleErrors, 'a boolean');
   }
+  const inProcessTest =
+    given['inProcessTest'] === undefined ? isInProcessTest() : given['inProcessTest'];
+  if (typeof inProcessTest !== 'boolean') {
+    fail('LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS', 'inProcessTest', inProcessTest, 'a boolean');
+  }
   return {
     timeout,
     shutdownDelay,
     signals: readSignals(given['signals']),
     handleErrors,
+    inProcessTest,
     reporter: readFunction<Reporter>(given, 'reporter', () => {
       const lastDitch = new LastDitch();
       return (error, info) => lastDitch.report(error, info);

@@ -25,7 +25,10 @@ export type ErrorInfo = ReportInfo;
 export interface ErrorContext {
   /** Merged into the report's info (`origin` is graceful's): typically `request`. */
   readonly info?: Omit<ErrorInfo, 'origin'>;
-  /** Called right after the report was written, before the shutdown starts. */
+  /**
+   * Called right after the report was written, before the shutdown starts; in in-process-test
+   * mode, with no report and no shutdown, so that the request that threw is answered.
+   */
   readonly afterReport?: () => void;
 }
 
@@ -66,7 +69,7 @@ export interface GracefulEvents {
   shutdown: [reason: ShutdownReason];
   /** Every hook and check is done. */
   drain: [];
-  /** `exit(code)` is about to be called. */
+  /** `exit(code)` is about to be called; in in-process-test mode, the shutdown is over and nothing exits. */
   exit: [code: number];
 }
 
@@ -80,6 +83,15 @@ export interface GracefulOptions {
   readonly signals?: readonly NodeJS.Signals[];
   /** Install `uncaughtException` and `unhandledRejection` handlers; default true. */
   readonly handleErrors?: boolean;
+  /**
+   * In-process-test mode: no handler that exits is installed (no signal handlers, no
+   * `uncaughtException` / `unhandledRejection` handlers, no watch of a cluster primary), an
+   * uncaught error is left to the test runner as the failure of the running test (only its
+   * request, through an error context, is answered, from an `uncaughtExceptionMonitor` that
+   * changes nothing else), and `shutdown()` runs the hooks but never calls `exit`. Default:
+   * {@link isInProcessTest}, true under mocha, jest, `node:test` and vitest.
+   */
+  readonly inProcessTest?: boolean;
   /** Writes the crash report of an error; default a `LastDitch` from `@lastcall/last-ditch`. */
   readonly reporter?: Reporter;
   /** Where graceful logs; default `getLogger('lastcall:graceful')` of `@lastcall/log-shim`. */

@@ -35,7 +35,10 @@ interface Harness {
   readonly steps: string[];
 }
 
-/** A Graceful that cannot touch the process: no signals, no error handlers, a recording exit. */
+/**
+ * A Graceful that cannot touch the process: no signals, no error handlers, a recording exit. Not
+ * in in-process-test mode, which jest would otherwise turn on: these tests are about the exit.
+ */
 function create(options: GracefulOptions = {}): Harness {
   const logger = recordingLogger();
   const codes: number[] = [];
@@ -44,6 +47,7 @@ function create(options: GracefulOptions = {}): Harness {
   const graceful = new Graceful({
     signals: [],
     handleErrors: false,
+    inProcessTest: false,
     logger,
     reporter: (error, info) => {
       reports.push([error, info]);
@@ -98,13 +102,25 @@ describe('the instance of the process', () => {
 
   it('Graceful.start() returns the same instance every time, and a fresh one after uninstall()', () => {
     const logger = recordingLogger();
-    const first = Graceful.start({ signals: [], handleErrors: false, logger, exit: () => {} });
+    const first = Graceful.start({
+      signals: [],
+      handleErrors: false,
+      inProcessTest: false,
+      logger,
+      exit: () => {},
+    });
     remember(first);
     expect(Graceful.start()).toBe(first);
     expect(Graceful.instance).toBe(first);
     expect(logger.entries.filter(([level]) => level === 'warn')).toEqual([]);
     first.uninstall();
-    const second = Graceful.start({ signals: [], handleErrors: false, logger, exit: () => {} });
+    const second = Graceful.start({
+      signals: [],
+      handleErrors: false,
+      inProcessTest: false,
+      logger,
+      exit: () => {},
+    });
     remember(second);
     expect(second).not.toBe(first);
     expect(Graceful.instance).toBe(second);
@@ -112,7 +128,13 @@ describe('the instance of the process', () => {
 
   it('Graceful.start(options) a second time warns with LASTCALL_ERR_GRACEFUL_ALREADY_EXISTS and ignores the options', () => {
     const logger = recordingLogger();
-    const first = Graceful.start({ signals: [], handleErrors: false, logger, exit: () => {} });
+    const first = Graceful.start({
+      signals: [],
+      handleErrors: false,
+      inProcessTest: false,
+      logger,
+      exit: () => {},
+    });
     remember(first);
     const before = process.listenerCount('SIGUSR2');
     const again = Graceful.start({ signals: ['SIGUSR2'], handleErrors: false, exit: () => {} });

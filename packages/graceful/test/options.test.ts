@@ -9,6 +9,7 @@ function harmless(logger: Logger = recordingLogger()): GracefulOptions {
   return {
     signals: [],
     handleErrors: false,
+    inProcessTest: false,
     reporter: () => undefined,
     logger,
     exit: () => undefined,
@@ -63,7 +64,7 @@ describe('new Graceful() options', () => {
       code: 'LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS',
       message:
         'Graceful: unknown option "timout"; expected one of timeout, shutdownDelay, signals, ' +
-        'handleErrors, reporter, logger, exit',
+        'handleErrors, inProcessTest, reporter, logger, exit',
     });
   });
 
@@ -285,6 +286,16 @@ describe('new Graceful() options', () => {
       expect(failureOf(() => create({ ...harmless(), handleErrors }))).toEqual({
         code: 'LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS',
         message: `Graceful: option "handleErrors" must be a boolean, got ${described}`,
+      });
+    });
+
+    it.each([
+      ['yes', 'the string "yes"'],
+      [null, 'null'],
+    ])('rejects inProcessTest %p, which is not a boolean', (inProcessTest, described) => {
+      expect(failureOf(() => create({ ...harmless(), inProcessTest }))).toEqual({
+        code: 'LASTCALL_ERR_GRACEFUL_INVALID_OPTIONS',
+        message: `Graceful: option "inProcessTest" must be a boolean, got ${described}`,
       });
     });
 
