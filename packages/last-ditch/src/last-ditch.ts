@@ -1,10 +1,12 @@
-import * as fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { getLogger } from '@lastcall/log-shim';
 import { findAppName } from './app-info';
-import { buildCrashEntry } from './crash-entry';
+import { buildCrashEntry, fallbackEntry } from './crash-entry';
 import type { CrashEntry } from './crash-entry';
-import { postWebhook, sendEmail, sendSms } from './notifiers';
+import { appendCrashLog } from './crash-log';
+import { fitEntry, MAX_ENTRY_BYTES, SHORT_ENTRY_BYTES } from './entry-size';
+import { callTransport, postWebhook, sendEmail, sendSms } from './notifiers';
 import { resolveOptions } from './options';
 import type { ResolvedOptions } from './options';
 import { createRedactor } from './redact';
@@ -13,6 +15,7 @@ import { runTargets } from './run-targets';
 import type { TargetTask } from './run-targets';
 import { serializeThrown } from './serialize-thrown';
 import { sendCrashMetric } from './statsd-target';
+import { copyToStderr } from './stderr-copy';
 import type {
   CrashSummary,
   LastDitchOptions,
@@ -20,9 +23,20 @@ import type {
   ReportResult,
   TargetOutcome,
 } from './types';
-import { writeAllSync } from './write-all-sync';
+import { cutText } from './plain-copy';
 
 const log = getLogger('lastcall:last-ditch');
+
+/** The longest notice about the crash log on stderr, in characters, when stderr may block. */
+const MAX_NOTICE_LENGTH = 1024;
+
+/** What the synchronous part of a report did, and the stderr copy still under way. */
+interface Written {
+  readonly entry: CrashEntry;
+  readonly result: ReportResult;
+  readonly wantsEntryOnStderr: boolean;
+  readonly stderrDone: Promise<boolean>;
+}
 
 /** The callback of {@link LastDitch.go}; it is never given an error. */
 export type ReportCallback = (error: null, result: ReportResult) => void;
@@ -48,20 +62,28 @@ export class LastDitch {
    * rejects, and this method never throws.
    */
   report(error: unknown, info?: ReportInfo): Promise<ReportResult> {
+    const id = randomUUID();
+    const redact = this.#redactor();
+    let written: Written;
     try {
-      const redact = createRedactor({
-        patterns: this.#options.redact,
-        maxStringLength: this.#options.maxStringLength,
-      });
-      const { entry, result } = this.#writeSync(error, info ?? {}, redact);
-      return this.#notify(error, entry, result, redact).catch((failure: unknown) => {
-        log.warn('last-ditch notifiers failed', { err: redact(serializeThrown(failure)) });
-        return result;
-      });
+      written = this.#writeSync(error, info ?? {}, redact, id);
     } catch (failure) {
-      writeAllSync(2, `last-ditch: could not build the crash report: ${String(failure)}\n`);
-      return Promise.resolve({ id: 'unknown', crashLog: undefined, stderr: true, targets: {} });
+      try {
+        const entry = fallbackEntry(id, typeof error, typeof failure, redact);
+        written = this.#write(entry as unknown as CrashEntry);
+      } catch {
+        return lastResort(id, error, failure, redact, this.#options.timeout);
+      }
     }
+    const { entry, result, wantsEntryOnStderr, stderrDone } = written;
+    const notified = this.#notify(error, entry, result, redact).catch((failure: unknown) => {
+      log.warn('last-ditch notifiers failed', { err: redact(serializeThrown(failure)) });
+      return result;
+    });
+    return Promise.all([notified, stderrDone]).then(([done, isCopied]) => ({
+      ...done,
+      stderr: wantsEntryOnStderr && isCopied,
+    }));
   }
 
   /**
@@ -111,26 +133,42 @@ export class LastDitch {
     return this.#appName;
   }
 
-  #writeSync(
-    error: unknown,
-    info: ReportInfo,
-    redact: Redactor,
-  ): { entry: CrashEntry; result: ReportResult } {
+  #redactor(): Redactor {
+    // Strings are cut by the entry (with markers that count what was cut), not by the redactor.
+    const maxStringLength = Number.MAX_SAFE_INTEGER;
+    try {
+      return createRedactor({ patterns: this.#options.redact, maxStringLength });
+    } catch {
+      return createRedactor({ maxStringLength });
+    }
+  }
+
+  #writeSync(error: unknown, info: ReportInfo, redact: Redactor, id: string): Written {
+    const entry = buildCrashEntry(error, info, {
+      id,
+      app: this.#app(),
+      redact,
+      maxStringLength: Math.min(this.#options.maxStringLength, MAX_ENTRY_BYTES),
+    });
+    return this.#write(entry);
+  }
+
+  /** The crash log (one write), then the stderr copy (bounded by `timeout`). */
+  #write(entry: CrashEntry): Written {
     const options = this.#options;
-    const entry = buildCrashEntry(error, info, this.#app(), redact);
-    const line = `${JSON.stringify(entry)}\n`;
+    const line = fitEntry(entry as unknown as Record<string, unknown>, MAX_ENTRY_BYTES);
+    const notices: string[] = [];
     let crashLog: string | undefined;
     let crashLogError: string | undefined;
+    let crashLogWarning: string | undefined;
     if (options.crashLog !== false) {
       const file = path.resolve(options.crashLog);
-      try {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.appendFileSync(file, line, { mode: 0o600 });
-        crashLog = file;
-      } catch (failure) {
-        crashLogError = `${(failure as NodeJS.ErrnoException).code ?? 'error'}: ${failure instanceof Error ? failure.message : String(failure)}`;
-        writeAllSync(
-          2,
+      const outcome = appendCrashLog(file, line);
+      crashLogError = outcome.error;
+      crashLogWarning = outcome.warning;
+      if (crashLogError === undefined) crashLog = file;
+      else {
+        notices.push(
           `last-ditch: could not write the crash log ${file} (${crashLogError}); the report follows on stderr\n`,
         );
         log.error('could not write the crash log, the report went to stderr', {
@@ -139,17 +177,32 @@ export class LastDitch {
           reportId: entry.id,
         });
       }
+      if (crashLogWarning !== undefined) {
+        notices.push(`last-ditch: crash log ${file}: ${crashLogWarning}\n`);
+        log.warn('crash log problem', { file, reason: crashLogWarning, reportId: entry.id });
+      }
     }
-    const isStderrWanted = options.stderr || crashLogError !== undefined;
-    const isStderrWritten = isStderrWanted && writeAllSync(2, line);
+    const wantsEntryOnStderr = options.stderr || crashLogError !== undefined;
+    const notice = notices.join('');
+    const full = `${notice}${wantsEntryOnStderr ? line : ''}`;
+    const shortNotice = notices.map((text) => `${cutText(text.trimEnd(), MAX_NOTICE_LENGTH)}\n`);
+    const noticeBytes = Buffer.byteLength(shortNotice.join(''));
+    const short = `${shortNotice.join('')}${
+      wantsEntryOnStderr
+        ? fitEntry(entry as unknown as Record<string, unknown>, SHORT_ENTRY_BYTES - noticeBytes)
+        : ''
+    }`;
+    const stderrDone =
+      full === '' ? Promise.resolve(false) : copyToStderr({ full, short }, options.timeout);
     const result: ReportResult = {
       id: entry.id,
       crashLog,
       ...(crashLogError === undefined ? {} : { crashLogError }),
-      stderr: isStderrWritten,
+      ...(crashLogWarning === undefined ? {} : { crashLogWarning }),
+      stderr: false,
       targets: {},
     };
-    return { entry, result };
+    return { entry, result, wantsEntryOnStderr, stderrDone };
   }
 
   async #notify(
@@ -191,7 +244,10 @@ export class LastDitch {
       else tasks.push({ name, run });
     }
     if (messenger !== undefined) {
-      tasks.push({ name: 'messenger', run: () => Promise.resolve(messenger(error, summary)) });
+      tasks.push({
+        name: 'messenger',
+        run: () => callTransport({ messenger }, 'messenger', [error, summary]),
+      });
     }
     const outcomes = await runTargets(tasks, timeout, (name, reason) => {
       log.warn(`crash report target ${name} failed`, {
@@ -208,4 +264,31 @@ export class LastDitch {
     }
     return { ...result, targets: { ...skipped, ...outcomes } };
   }
+}
+
+/**
+ * What is left when not even the fallback entry could be written: one stderr line built only
+ * from data that cannot hold a secret (the report id and type names), still redacted.
+ */
+function lastResort(
+  id: string,
+  error: unknown,
+  failure: unknown,
+  redact: Redactor,
+  timeout: number,
+): Promise<ReportResult> {
+  const text = `last-ditch: could not build the crash report ${id} of a thrown ${typeof error} (${typeof failure})`;
+  let line: string;
+  try {
+    line = `${String(redact(text))}\n`;
+  } catch {
+    line = `last-ditch: could not build the crash report ${id}\n`;
+  }
+  return copyToStderr({ full: line, short: line }, timeout).then(() => ({
+    id,
+    crashLog: undefined,
+    crashLogError: 'the crash report could not be built',
+    stderr: false,
+    targets: {},
+  }));
 }

@@ -23,24 +23,28 @@ export function summaryTitle(summary: CrashSummary): string {
 }
 
 /**
- * Awaits a transport call whichever way it reports: a returned promise (nodemailer, Twilio) or,
- * when the function takes one more parameter than the message, a Node-style callback. A
- * function that returns nothing and takes no callback counts as done when it returns.
+ * Awaits `holder[method](...args)` whichever way it reports: a returned promise (nodemailer, Twilio) or, when the
+ * function declares more parameters than `args` (`function (err, options, cb)` for a messenger,
+ * `sendMail(message, cb)`), a Node-style callback; then whichever comes first. A function that
+ * returns nothing and takes no callback counts as done when it returns.
  */
-function callTransport(holder: object, method: string, message: object): Promise<void> {
-  const call = (holder as Record<string, unknown>)[method] as (
-    message: object,
-    callback?: NodeCallback,
-  ) => unknown;
+export function callTransport(
+  holder: object,
+  method: string,
+  args: readonly unknown[],
+): Promise<void> {
+  const call = (holder as Record<string, unknown>)[method] as (...args: unknown[]) => unknown;
   return new Promise((resolve, reject) => {
-    const takesCallback = call.length >= 2;
+    const takesCallback = call.length > args.length;
     const callback: NodeCallback = (error) => {
       if (error === undefined || error === null) resolve();
       else reject(error instanceof Error ? error : new Error(describeValue(error)));
     };
-    const returned = takesCallback
-      ? call.call(holder, message, callback)
-      : call.call(holder, message);
+    const returned: unknown = Reflect.apply(
+      call,
+      holder,
+      takesCallback ? [...args, callback] : [...args],
+    );
     if (isThenable(returned)) {
       returned.then(() => {
         resolve();
@@ -97,12 +101,14 @@ export async function postWebhook(
 
 /** Sends the summary through the app's `sendMail`-style transport. */
 export async function sendEmail(target: EmailTarget, summary: CrashSummary): Promise<void> {
-  await callTransport(target.transport, 'sendMail', {
-    ...(target.from === undefined ? {} : { from: target.from }),
-    to: target.to,
-    subject: cutText(summaryTitle(summary), 200, '…'),
-    text: summaryText(summary),
-  });
+  await callTransport(target.transport, 'sendMail', [
+    {
+      ...(target.from === undefined ? {} : { from: target.from }),
+      to: target.to,
+      subject: cutText(summaryTitle(summary), 200, '…'),
+      text: summaryText(summary),
+    },
+  ]);
 }
 
 /**
@@ -116,9 +122,7 @@ export async function sendSms(target: SmsTarget, summary: CrashSummary): Promise
     target.maxLength ?? 160,
     '...',
   );
-  await callTransport(target, 'send', {
-    ...(target.from === undefined ? {} : { from: target.from }),
-    to: target.to,
-    body,
-  });
+  await callTransport(target, 'send', [
+    { ...(target.from === undefined ? {} : { from: target.from }), to: target.to, body },
+  ]);
 }

@@ -8,7 +8,7 @@ import type { EmailTarget, Messenger, SmsTarget, StatsdLike } from './types';
 export const DEFAULT_TIMEOUT = 2000;
 
 /** Longest string kept in a report when none is given, in characters. */
-export const DEFAULT_MAX_STRING_LENGTH = 1024 * 1024;
+export const DEFAULT_MAX_STRING_LENGTH = 32 * 1024;
 
 /** Options with the environment and the defaults applied. */
 export interface ResolvedOptions {

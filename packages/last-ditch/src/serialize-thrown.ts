@@ -1,4 +1,6 @@
-import { serializeError } from '@lastcall/log-shim';
+import { DEFAULT_MAX_STRING_LENGTH } from './options';
+import { createCopier } from './plain-copy';
+import type { Copier } from './plain-copy';
 
 export { MAX_CAUSE_DEPTH } from '@lastcall/log-shim';
 
@@ -10,53 +12,36 @@ export interface SerializedThrown {
   readonly stack?: string;
   readonly cause?: unknown;
   readonly errors?: readonly unknown[];
-  /** For a thrown non-Error: its type, such as `string`, `null` or `object`. */
+  /** For a thrown non-Error: its type, such as `string`, `null`, `object` or `object (Proxy)`. */
   readonly thrownType?: string;
-  /** For a thrown non-Error: the value itself. */
+  /** For a thrown non-Error: the value itself, as plain data. */
   readonly value?: unknown;
   readonly [extra: string]: unknown;
 }
 
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object') {
-    const constructorName = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof constructorName === 'string' && constructorName !== 'Object'
-      ? `object (${constructorName})`
-      : 'object';
-  }
-  return typeof value;
-}
-
-function describeThrown(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null) {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return Object.prototype.toString.call(value);
-    }
-  }
-  return typeof value === 'symbol' ? value.toString() : String(value);
-}
-
-/** A thrown non-Error (a string, `null`, a plain object) as an error-shaped record with its type. */
-function describeNonError(value: unknown): SerializedThrown {
-  return {
-    name: 'NonError',
-    message: describeThrown(value),
-    thrownType: typeOf(value),
-    value: typeof value === 'object' || typeof value === 'function' ? value : describeThrown(value),
-  };
-}
-
 /**
- * Turns anything that was thrown into plain data: an Error as log-shim's `serializeError` does
- * (name, message, code, stack, other own properties, the `cause` chain, `AggregateError`
- * members; never throws, even for hostile getters), and a thrown non-Error, at the top or inside
- * the chain, with its type.
+ * Turns anything that was thrown into plain, bounded, JSON-safe data: an Error as `name`,
+ * `message`, other own properties, `code`, `stack`, the `cause` chain (at most
+ * `MAX_CAUSE_DEPTH` levels, cycles shown as `'[Circular]'`) and `AggregateError` members; a
+ * thrown non-Error, at the top or inside the chain, as `{ name: 'NonError', message,
+ * thrownType, value }`. Never throws, even for a Proxy whose traps throw, a revoked Proxy, a
+ * getter or `toString` that throws or a null-prototype object: what could not be read is shown
+ * as `'[getter threw: …]'`, `'[unprintable …]'` or `'[keys threw]'`. Strings are cut at
+ * `DEFAULT_MAX_STRING_LENGTH` characters unless `copier` says otherwise; nothing is redacted
+ * unless the copier redacts.
  */
-export function serializeThrown(value: unknown): SerializedThrown {
-  return serializeError(value, { mapNonError: describeNonError }) as SerializedThrown;
+export function serializeThrown(value: unknown, copier?: Copier): SerializedThrown {
+  const using =
+    copier ??
+    createCopier({ maxStringLength: DEFAULT_MAX_STRING_LENGTH, redactText: (text) => text });
+  try {
+    return using.copyThrown(value) as SerializedThrown;
+  } catch {
+    // Only an engine failure (out of memory, stack overflow) gets here: keep the type only.
+    return {
+      name: 'Unserializable',
+      message: `a thrown ${typeof value}`,
+      thrownType: typeof value,
+    };
+  }
 }

@@ -82,8 +82,17 @@ export interface CrashSummary {
   readonly stack?: string;
 }
 
-/** A custom notifier, called with the original error and the summary. */
-export type Messenger = (error: unknown, summary: CrashSummary) => unknown;
+/**
+ * A custom notifier, called with the original error and the summary. Declared with a third
+ * parameter, as thehelp-last-ditch's `function (err, options, cb)`, it is given a Node-style
+ * callback and is done when it calls it (with an error: `'failed'`); otherwise it is done when
+ * the promise it returns settles, or when it returns. Always within `timeout`.
+ */
+export type Messenger = (
+  error: unknown,
+  summary: CrashSummary,
+  callback: (error?: unknown) => void,
+) => unknown;
 
 /** Options of {@link LastDitch}. Every one is optional. */
 export interface LastDitchOptions {
@@ -106,7 +115,10 @@ export interface LastDitchOptions {
   readonly includeStack?: boolean;
   /** Extra patterns whose matches are redacted everywhere. */
   readonly redact?: readonly (RegExp | string)[];
-  /** Strings longer than this are cut, in characters. Default 1 MiB (1_048_576). */
+  /**
+   * Strings longer than this are cut and end with `…[N more characters]`, in characters.
+   * Default 32 KiB (32_768). The whole entry is also held to 256 KiB (`MAX_ENTRY_BYTES`).
+   */
   readonly maxStringLength?: number;
 }
 
@@ -118,8 +130,11 @@ export interface ReportResult {
   readonly id: string;
   /** The crash log file written, or `undefined` when it is off or could not be written. */
   readonly crashLog: string | undefined;
-  /** Why the crash log could not be written, when it could not. */
+  /** Why the crash log could not be written, when it could not; starts with a code. */
   readonly crashLogError?: string;
+  /** A problem with the crash log that did not stop the write, such as its mode. */
+  readonly crashLogWarning?: string;
+  /** Whether every byte of the stderr copy was handed to the kernel before the report ended. */
   readonly stderr: boolean;
   readonly targets: Readonly<Record<string, TargetOutcome>>;
 }
