@@ -2,13 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Graceful } from '@lastcall/graceful';
+import { Graceful, isInProcessTest } from '@lastcall/graceful';
 import type { ErrorContext } from '@lastcall/graceful';
 import { describeValue } from '@lastcall/log-shim';
 import { createTerminator } from '@lastcall/terminator';
 import type { TerminatorOptions } from '@lastcall/terminator';
 import { ExpressError } from './errors';
-import { isInProcessTest } from './in-process-test';
 import { DEFAULT_RETRY_AFTER, readOptions } from './options';
 import { describeRequest, hasHttpStatus } from './request-info';
 import type {
@@ -36,6 +35,10 @@ interface RequestContext {
  * every other request in flight completes. From the first moment of shutdown every response says
  * `Connection: close`; a request that slips in on an old keep-alive socket is still served, or
  * with `shedWhileClosing` gets 503 + `Retry-After` + `Connection: close`.
+ *
+ * Under a test runner (mocha, jest, `node:test`, vitest) or with `inProcessTest: true`, nothing
+ * exits the process: an error in an endpoint is answered with the app's 500 and is the failure
+ * of the test that caused it, reported by the runner.
  */
 export class GracefulExpress {
   readonly #graceful: Graceful;
@@ -50,13 +53,22 @@ export class GracefulExpress {
   constructor(options?: GracefulExpressOptions) {
     const given = readOptions(options);
     this.#retryAfter = String(given.retryAfter ?? DEFAULT_RETRY_AFTER);
-    this.#isInProcessTest = given.inProcessTest ?? isInProcessTest();
     this.#isShedding = given.shedWhileClosing ?? false;
     this.#terminatorOptions = this.#withTrackedSockets(given.terminator ?? {});
-    this.#graceful = given.graceful ?? Graceful.start();
-    if (!this.#isInProcessTest) {
-      this.#graceful.addErrorContext((error) => this.#contextOfCurrentRequest(error));
-    }
+    this.#graceful = given.graceful ?? startGraceful(given.inProcessTest);
+    this.#isInProcessTest = given.inProcessTest ?? modeOf(this.#graceful);
+    // In in-process-test mode too: graceful then asks it from an uncaughtExceptionMonitor only,
+    // so that the request that threw gets its 500 while the runner fails the test.
+    this.#graceful.addErrorContext((error) => this.#contextOfCurrentRequest(error));
+  }
+
+  /**
+   * Whether errors are left to a test runner: the option `inProcessTest`, else the mode of the
+   * Graceful. Then {@link GracefulExpress.errorHandler} starts no shutdown, and the Graceful
+   * this adapter started installs nothing that exits.
+   */
+  get isInProcessTest(): boolean {
+    return this.#isInProcessTest;
   }
 
   /** The coordinator this adapter reports to. */
@@ -80,10 +92,6 @@ export class GracefulExpress {
         return;
       }
     }
-    if (this.#isInProcessTest) {
-      next();
-      return;
-    }
     this.#storage.run({ request, response, next, hasCrashed: false }, next);
   };
 
@@ -94,7 +102,8 @@ export class GracefulExpress {
    * `statusCode` from 400 to 599, as http-errors sets) is taken as a crash of this request: it
    * is reported with the request, the response gets `Connection: close`, the process shuts down
    * gracefully (exit 1), and the error goes on to your error handler for its 500. An error with
-   * a status was sent on purpose and goes on untouched.
+   * a status was sent on purpose and goes on untouched. In in-process-test mode every error goes
+   * on untouched: the test sees the 500.
    */
   readonly errorHandler = (
     error: unknown,
@@ -238,6 +247,21 @@ export class GracefulExpress {
       headers: { 'Retry-After': this.#retryAfter, Connection: 'close' as const },
     });
   }
+}
+
+/**
+ * The process's Graceful. The first one is started in the mode asked for (in-process test or
+ * not); one that exists already keeps its own.
+ */
+function startGraceful(inProcessTest: boolean | undefined): Graceful {
+  if (inProcessTest === undefined || Graceful.instance !== undefined) return Graceful.start();
+  return Graceful.start({ inProcessTest });
+}
+
+/** By shape: a Graceful from an older copy of @lastcall/graceful has no mode of its own. */
+function modeOf(graceful: Graceful): boolean {
+  const mode = (graceful as Partial<Graceful>).isInProcessTest;
+  return typeof mode === 'boolean' ? mode : isInProcessTest();
 }
 
 function checkSocket(socket: unknown, where: string): Socket {

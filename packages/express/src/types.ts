@@ -25,8 +25,10 @@ export interface GracefulExpressOptions {
   /** Seconds in the `Retry-After` of a 503 while shutting down; default 5. */
   readonly retryAfter?: number;
   /**
-   * Leaves errors to the test runner instead of capturing them; default true under jest, mocha
-   * and vitest.
+   * In-process-test mode: an error in an endpoint is answered with the app's 500 and left to the
+   * test runner as the failure of its test, with no report and no shutdown, and the Graceful this
+   * adapter starts installs nothing that exits the process. Default: the mode of the Graceful
+   * (given, or the process's), which is detected: true under mocha, jest, `node:test` and vitest.
    */
   readonly inProcessTest?: boolean;
   /**

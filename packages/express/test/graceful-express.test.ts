@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as vm from 'node:vm';
 import express from 'express';
 import express5 from 'express5';
 import request from 'supertest';
@@ -39,6 +40,33 @@ function quietGraceful(shutdownDelay = 0): Graceful {
 afterEach(() => {
   for (const graceful of made.splice(0)) graceful.uninstall();
 });
+
+/**
+ * What Node does with an error thrown in a timer before the runner's own `uncaughtException`
+ * listener fails the test: on Node's process, as jest's `process` is a copy with its own events.
+ */
+function emitUncaughtMonitor(error: Error): void {
+  const nodeProcess = vm.runInThisContext('process') as NodeJS.EventEmitter;
+  nodeProcess.emit('uncaughtExceptionMonitor', error, 'uncaughtException');
+}
+
+/** A Graceful in the mode jest gets by default, with its error handling, recording seams. */
+function testModeGraceful(): { graceful: Graceful; reports: unknown[]; codes: number[] } {
+  const reports: unknown[] = [];
+  const codes: number[] = [];
+  const graceful = new Graceful({
+    logger: silentLogger,
+    signals: [],
+    reporter: (error) => {
+      reports.push(error);
+    },
+    exit: (code) => {
+      codes.push(code);
+    },
+  }).start();
+  made.push(graceful);
+  return { graceful, reports, codes };
+}
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -99,17 +127,33 @@ describe('new GracefulExpress() options', () => {
 });
 
 describe('inProcessTest', () => {
+  afterEach(() => {
+    Graceful.instance?.uninstall();
+  });
+
   it('is detected under jest, from its globals', () => {
     expect(isInProcessTest()).toBe(true);
   });
 
-  it('leaves errors to the test runner: no error context is added to graceful', () => {
+  it.each([
+    [undefined, true],
+    [true, true],
+    [false, false],
+  ])(
+    'with inProcessTest %p, starts the process’s Graceful in that mode (in-process test: %p)',
+    (inProcessTest, expected) => {
+      const ge = new GracefulExpress(inProcessTest === undefined ? {} : { inProcessTest });
+      expect(Graceful.instance).toBe(ge.graceful);
+      expect(ge.graceful.isInProcessTest).toBe(expected);
+      expect(ge.isInProcessTest).toBe(expected);
+    },
+  );
+
+  it('takes the mode of a Graceful it is given, unless told otherwise', () => {
     const graceful = quietGraceful();
-    const added = jest.spyOn(graceful, 'addErrorContext');
-    new GracefulExpress({ graceful });
-    expect(added).not.toHaveBeenCalled();
-    new GracefulExpress({ graceful, inProcessTest: false });
-    expect(added).toHaveBeenCalledTimes(1);
+    expect(graceful.isInProcessTest).toBe(true);
+    expect(new GracefulExpress({ graceful }).isInProcessTest).toBe(true);
+    expect(new GracefulExpress({ graceful, inProcessTest: false }).isInProcessTest).toBe(false);
   });
 });
 
@@ -125,6 +169,15 @@ describe.each([
     app.get('/ok', (_request, response) => {
       response.send('ok');
     });
+    app.get('/sync', () => {
+      throw new Error('sync boom');
+    });
+    app.get('/async', () => {
+      setTimeout(() => {
+        emitUncaughtMonitor(new Error('async boom'));
+      }, 5);
+    });
+    app.use(ge.errorHandler);
     app.use(
       (
         error: Error & { status?: number; headers?: Record<string, string> },
@@ -172,6 +225,40 @@ describe.each([
       expect(closing?.headers['retry-after']).toBe(whileClosing.retryAfter);
       expect(closing?.headers['connection']).toBe('close');
       expect(closing?.text).toBe(whileClosing.text);
+    },
+  );
+
+  it('in in-process-test mode, answers an error thrown in a timer of a request with the app’s 500, and neither reports nor shuts down', async () => {
+    const { graceful, reports, codes } = testModeGraceful();
+    expect(graceful.isInProcessTest).toBe(true);
+    const app = appWith(new GracefulExpress({ graceful }));
+    const response = await request(app).get('/async');
+    expect([response.status, response.text, response.headers['connection']]).toEqual([
+      500,
+      'async boom',
+      'close',
+    ]);
+    await request(app).get('/ok').expect(200, 'ok');
+    expect({ state: graceful.state, reports, codes }).toEqual({
+      state: 'running',
+      reports: [],
+      codes: [],
+    });
+  });
+
+  it.each([
+    [true, { isReady: true, reports: [] }],
+    [false, { isReady: false, reports: ['sync boom'] }],
+  ])(
+    'errorHandler with inProcessTest %p: the thrown route gets the app’s 500; a shutdown starts only outside the test mode',
+    async (inProcessTest, expected) => {
+      const { graceful, reports } = testModeGraceful();
+      const app = appWith(new GracefulExpress({ graceful, inProcessTest }));
+      await request(app).get('/sync').expect(500, 'sync boom');
+      expect({
+        isReady: graceful.isReady,
+        reports: reports.map((error) => (error as Error).message),
+      }).toEqual(expected);
     },
   );
 
