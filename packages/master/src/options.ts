@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import { describeValue, getLogger } from '@lastcall/log-shim';
+import { adaptLogger, describeValue, detectLoggerKind, getLogger } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import type { Graceful } from '@lastcall/graceful';
 import { MasterError } from './errors';
@@ -262,6 +262,12 @@ function readGraceful(value: unknown): Graceful | undefined {
 
 function readLogger(value: unknown): Logger {
   if (value === undefined) return getLogger('lastcall:master');
+  const kind = detectLoggerKind(value);
+  // A winston, pino or bunyan logger given as it is (as dutch-master users pass theirs) goes
+  // through log-shim's adapters and its redaction, as with setLogger, so fields stay fields.
+  if (kind !== undefined && kind !== 'level-methods') {
+    return adaptLogger(value as object, 'lastcall:master');
+  }
   if (isLoggerShaped(value)) return value;
   return fail(
     'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
