@@ -53,11 +53,13 @@ export function isNonBlocking(fd: number): boolean | undefined {
  * A pipe or a socket (a log shipper, systemd's journal, a parent's `stdio: 'pipe'`) is
  * written through Node's own stream, `process.stderr`: libuv makes its descriptor non-blocking
  * when Node opens it, writes what fits at once, inside `write()`, and the rest as the reader
- * drains; the copy is given up at `timeout` and what is left is dropped at exit. Only if the
- * descriptor is still blocking (the app made it so; checked in /proc/self/fdinfo) does a
- * blocking write happen: then only the short form (≤ 4 KiB, `PIPE_BUF`) is written, once, and
- * for a FIFO through a non-blocking descriptor of its own opened on /proc/self/fd/2, which can
- * never wait. Resolves `true` when every byte of `text.full` was handed to the kernel.
+ * drains; the copy is given up at `timeout` and what is left is dropped at exit. A descriptor
+ * the app made blocking again (checked in /proc/self/fdinfo) is made non-blocking through the
+ * same handle method. Where that is not possible, only the short form (≤ 4 KiB, `PIPE_BUF`) is
+ * written, in one write: for a FIFO through a non-blocking descriptor of its own opened on
+ * /proc/self/fd/2, which can never wait; for a socket on fd 2 itself, which waits only if its
+ * reader has left less than 4 KiB free. Resolves `true` when every byte of `text.full` was
+ * handed to the kernel.
  */
 export function copyToStderr(
   text: StderrText,
@@ -70,19 +72,43 @@ export function copyToStderr(
     return Promise.resolve(writeAllSync(target.fd, text.full));
   }
   const stream = openStream(target);
-  const isFree = isNonBlocking(target.fd) ?? process.platform !== 'win32';
-  if (isFree && stream !== undefined) return writeThroughStream(stream, text.full, timeout);
-  const reopened = kind === 'fifo' ? reopenNonBlocking(target.fd) : undefined;
+  let isFree = isNonBlocking(target.fd);
+  if (isFree === false && stream !== undefined && unblock(stream)) {
+    isFree = isNonBlocking(target.fd);
+  }
+  if ((isFree ?? process.platform !== 'win32') && stream !== undefined) {
+    return writeThroughStream(stream, text.full, timeout);
+  }
+  const reopened = isFree !== true && kind === 'fifo' ? reopenNonBlocking(target.fd) : undefined;
   const fd = reopened ?? target.fd;
   try {
-    const short = Buffer.from(text.short, 'utf8').subarray(0, SHORT_ENTRY_BYTES);
     const whole = Buffer.byteLength(text.full) <= SHORT_ENTRY_BYTES;
-    const written = fs.writeSync(fd, whole ? Buffer.from(text.full, 'utf8') : short);
-    return Promise.resolve(whole && written === Buffer.byteLength(text.full));
+    const bytes = Buffer.from(whole ? text.full : text.short, 'utf8').subarray(
+      0,
+      SHORT_ENTRY_BYTES,
+    );
+    const written = fs.writeSync(fd, bytes);
+    return Promise.resolve(whole && written === bytes.length);
   } catch {
     return Promise.resolve(false);
   } finally {
     if (reopened !== undefined) fs.closeSync(reopened);
+  }
+}
+
+/**
+ * Makes the stream's descriptor non-blocking again through the handle method an app uses to
+ * make it blocking (`process.stderr._handle.setBlocking(true)`, a known way to keep output
+ * whole at exit). Node's own stream copes with a non-blocking descriptor: it is how Node opens
+ * pipes and sockets on Linux in the first place.
+ */
+function unblock(stream: NodeJS.WritableStream): boolean {
+  try {
+    const handle = (stream as { _handle?: { setBlocking?: (isBlocking: boolean) => number } })
+      ._handle;
+    return typeof handle?.setBlocking === 'function' && handle.setBlocking(false) === 0;
+  } catch {
+    return false;
   }
 }
 

@@ -30,20 +30,43 @@ describe('a crash in a child process that installed the handlers', () => {
     expect(jsonLines(run.stderr)[0]?.['id']).toBe(entries[0]?.['id']);
   });
 
-  it('delivers a 4 MiB report whole through a stderr pipe before exiting 1', async () => {
+  it('cuts a 4 MiB message to 32 KiB with a marker and copies the same line to stderr', async () => {
     const dir = makeTempDir();
     const crashLog = path.join(dir, 'crash.log');
     const size = 4 * 1024 * 1024;
+    const kept = 32 * 1024;
     const run = await runFixture(
-      { mode: 'throw', messageSize: size, options: { maxStringLength: 8 * 1024 * 1024 } },
+      { mode: 'throw', messageSize: size },
       { env: { LASTCALL_CRASH_LOG: crashLog } },
     );
     expect(run.code).toBe(1);
-    const fromStderr = jsonLines(run.stderr);
-    expect(fromStderr).toHaveLength(1);
-    expect((fromStderr[0]?.['error'] as { message: string }).message).toHaveLength(size);
-    const fromLog = jsonLines(fs.readFileSync(crashLog, 'utf8'));
-    expect((fromLog[0]?.['error'] as { message: string }).message).toHaveLength(size);
+    const logText = fs.readFileSync(crashLog, 'utf8');
+    expect(Buffer.byteLength(logText)).toBeLessThanOrEqual(256 * 1024);
+    const fromLog = jsonLines(logText);
+    expect((fromLog[0]?.['error'] as { message: string }).message).toBe(
+      `${'x'.repeat(kept)}…[${String(size - kept)} more characters]`,
+    );
+    expect(jsonLines(run.stderr)).toEqual(fromLog);
+  });
+
+  it('holds an entry over 256 KiB to 256 KiB, the message first, the stack cut with a marker', async () => {
+    const dir = makeTempDir();
+    const crashLog = path.join(dir, 'crash.log');
+    const run = await runFixture(
+      { mode: 'report', messageSize: 200_000, options: { maxStringLength: 1024 * 1024 } },
+      { env: { LASTCALL_CRASH_LOG: crashLog } },
+    );
+    expect(run.code).toBe(0);
+    const logText = fs.readFileSync(crashLog, 'utf8');
+    expect(Buffer.byteLength(logText)).toBeLessThanOrEqual(256 * 1024);
+    const entry = jsonLines(logText)[0];
+    const error = entry?.['error'] as { message: string; stack: string };
+    expect(error.message).toBe('x'.repeat(200_000));
+    expect(error.stack).toMatch(/^Error: x+…\[\d+ more characters\]$/);
+    expect(entry?.['truncated']).toEqual({
+      maxBytes: 256 * 1024,
+      originalBytes: expect.any(Number) as unknown,
+    });
   });
 
   it('falls back to stderr, says so, and still exits 1 when the crash log cannot be written', async () => {
