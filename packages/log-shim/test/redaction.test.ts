@@ -145,6 +145,14 @@ describe('the fields of an event', () => {
     expect(JSON.stringify(redacted)).not.toMatch(/pw1|k1|t1/);
   });
 
+  it('redacts the head of an Error stack (its message) and keeps its frames as they are', () => {
+    const error = new Error('login failed\npassword=multi-line');
+    const stack = error.stack ?? '';
+    const frames = stack.slice(stack.indexOf('\n    at '));
+    const { err } = redactFields({ err: error }) as { err: { stack: string } };
+    expect(err.stack).toBe(`Error: login failed\npassword=${R}${frames}`);
+  });
+
   it('hides the item after a secret flag or header name in an array, not after a tag', () => {
     expect(
       redactFields({
