@@ -4,7 +4,7 @@ import type { EntryCut } from './entry-size';
 import {
   createCopier,
   cutText,
-  MAX_ENTRIES,
+  keptEntries,
   MAX_KEY_LENGTH,
   SECRET_MARGIN,
   sliceWhole,
@@ -134,7 +134,7 @@ export function fallbackEntry(
 /** argv through `redactArgv` (which knows `--token x`), each argument then cut with its marker. */
 function copyArgv(argv: readonly string[], context: EntryContext): string[] {
   const head = argv
-    .slice(0, MAX_ENTRIES)
+    .slice(0, keptEntries(argv.length))
     .map((argument) => argument.slice(0, context.maxStringLength + SECRET_MARGIN));
   const result = redactArgv(head, context.redact).map((argument, index) =>
     cutText(
@@ -143,7 +143,7 @@ function copyArgv(argv: readonly string[], context: EntryContext): string[] {
       (argv[index]?.length ?? 0) - (head[index]?.length ?? 0),
     ),
   );
-  if (argv.length > MAX_ENTRIES) result.push(`[${String(argv.length - MAX_ENTRIES)} more items]`);
+  if (head.length < argv.length) result.push(`[${String(argv.length - head.length)} more items]`);
   return result;
 }
 

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as util from 'node:util';
 import type { LastDitchErrorCode } from './errors';
 
 /** The mode of the crash log: read and write for its owner only. */
@@ -156,7 +157,8 @@ function problem(code: LastDitchErrorCode, message: string): string {
 
 /** `ENOSPC: no space left on device, write`: Node's message already starts with the code. */
 function describeErrno(error: unknown): string {
-  if (error instanceof Error) {
+  // isNativeError, not instanceof: an error of another realm (a vm context) is an Error too.
+  if (util.types.isNativeError(error)) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === undefined || error.message.startsWith(code)
       ? error.message

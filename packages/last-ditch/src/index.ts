@@ -3,6 +3,8 @@ export type { ReportCallback } from './last-ditch';
 export { LastDitchError } from './errors';
 export type { LastDitchErrorCode } from './errors';
 export { DEFAULT_TIMEOUT, DEFAULT_MAX_STRING_LENGTH } from './options';
+export { MAX_ENTRY_BYTES } from './entry-size';
+export type { EntryCut } from './entry-size';
 export { createRedactor, redactArgv, redactPath, REDACTED, SECRET_NAME } from './redact';
 export type { Redactor, RedactorOptions } from './redact';
 export { serializeThrown, MAX_CAUSE_DEPTH } from './serialize-thrown';

@@ -1,4 +1,5 @@
 import type { CrashSummary, EmailTarget, SmsTarget } from './types';
+import * as util from 'node:util';
 import { describeValue } from '@lastcall/log-shim';
 
 /**
@@ -38,7 +39,7 @@ export function callTransport(
     const takesCallback = call.length > args.length;
     const callback: NodeCallback = (error) => {
       if (error === undefined || error === null) resolve();
-      else reject(error instanceof Error ? error : new Error(describeValue(error)));
+      else reject(util.types.isNativeError(error) ? error : new Error(describeSafely(error)));
     };
     const returned: unknown = Reflect.apply(
       call,
@@ -53,6 +54,15 @@ export function callTransport(
       resolve();
     }
   });
+}
+
+/** `describeValue`, or a plain word for a value (a revoked Proxy) that throws when looked at. */
+function describeSafely(value: unknown): string {
+  try {
+    return describeValue(value);
+  } catch {
+    return `a ${typeof value}`;
+  }
 }
 
 /** A Node-style completion callback, as transports that take one call it. */

@@ -2,8 +2,17 @@ import * as util from 'node:util';
 import { MAX_CAUSE_DEPTH } from '@lastcall/log-shim';
 import { MAX_DEPTH } from './redact';
 
-/** Objects keep their first this many keys, arrays their first this many items. */
+/**
+ * Objects and arrays have at most this many entries: all of them up to this many, else the first
+ * `MAX_ENTRIES - 1` and a last one that counts the rest (`'[more properties]': N`,
+ * `'[N more items]'`), so that the redactor, which keeps 100, never cuts the count off.
+ */
 export const MAX_ENTRIES = 100;
+
+/** How many of `count` entries are kept: see {@link MAX_ENTRIES}. */
+export function keptEntries(count: number): number {
+  return count <= MAX_ENTRIES ? count : MAX_ENTRIES - 1;
+}
 
 /**
  * The key that says how many properties an object lost. It must not look like a secret name
@@ -126,7 +135,7 @@ export function createCopier(limits: CopyLimits): Copier {
     const length = read(value, 'length', text);
     if (typeof length !== 'number') return `[array: ${String(length)}]`;
     const result: unknown[] = [];
-    const kept = Math.min(length, MAX_ENTRIES);
+    const kept = keptEntries(length);
     for (let index = 0; index < kept; index += 1) {
       if (valuesLeft <= 0) break;
       result.push(copy(read(value, String(index), text), depth + 1, errorDepth, seen));
@@ -150,17 +159,15 @@ export function createCopier(limits: CopyLimits): Copier {
       result['[properties threw]'] = text(describeFailure(error));
       return result;
     }
-    let copied = 0;
+    const own = skip === undefined ? keys : keys.filter((key) => !skip.has(key));
+    const kept = keptEntries(own.length);
     let index = 0;
-    for (; index < keys.length; index += 1) {
-      const key = keys[index] ?? '';
-      if (skip?.has(key) === true) continue;
-      if (copied >= MAX_ENTRIES || valuesLeft <= 0) break;
-      copied += 1;
+    for (; index < kept && valuesLeft > 0; index += 1) {
+      const key = own[index] ?? '';
       const name = key === '__proto__' ? '[__proto__]' : text(key, MAX_KEY_LENGTH);
       result[name] = copy(read(value, key, text), depth + 1, errorDepth, seen);
     }
-    const left = keys.slice(index).filter((key) => skip?.has(key) !== true).length;
+    const left = own.length - index;
     if (left > 0) result[MORE_PROPERTIES] = left;
     return result;
   };
@@ -200,7 +207,7 @@ export function createCopier(limits: CopyLimits): Copier {
       const length = read(errors, 'length', text);
       const count = typeof length === 'number' ? length : 0;
       const members: unknown[] = [];
-      for (let index = 0; index < Math.min(count, MAX_ENTRIES) && valuesLeft > 0; index += 1) {
+      for (let index = 0; index < keptEntries(count) && valuesLeft > 0; index += 1) {
         const member = read(errors, String(index), text);
         members.push(copyThrownAt(member, depth + 2, errorDepth + 1, seen));
       }

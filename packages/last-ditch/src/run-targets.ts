@@ -1,3 +1,5 @@
+import * as util from 'node:util';
+import { describeFailure } from './plain-copy';
 import type { TargetOutcome } from './types';
 
 /** One async target: its name and how to run it. */
@@ -43,7 +45,9 @@ export function runTargets(
       try {
         started = Promise.resolve(task.run());
       } catch (error) {
-        started = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        started = Promise.reject(
+          util.types.isNativeError(error) ? error : new Error(describeFailure(error)),
+        );
       }
       started.then(
         () => {

@@ -155,3 +155,80 @@ describe('LastDitch#report', () => {
     expect(process.listenerCount('uncaughtException')).toBe(before);
   });
 });
+
+describe('the messenger option', () => {
+  it("calls thehelp's function (err, options, cb) with a callback and waits for it", async () => {
+    const calls: unknown[][] = [];
+    let isCalledBack = false;
+    const lastDitch = new LastDitch({
+      crashLog: false,
+      stderr: false,
+      appName: 'shop',
+      messenger: function (err, options, cb) {
+        calls.push([err, options, typeof cb]);
+        setTimeout(() => {
+          isCalledBack = true;
+          cb();
+        }, 50);
+      },
+    });
+    const error = new Error('paged');
+    const result = await lastDitch.report(error);
+    expect(isCalledBack).toBe(true);
+    expect(result.targets).toEqual({ messenger: 'sent' });
+    expect(calls).toEqual([
+      [error, expect.objectContaining({ app: 'shop', reportId: result.id }), 'function'],
+    ]);
+  });
+
+  it('marks a callback messenger failed when cb is given an error', async () => {
+    const lastDitch = new LastDitch({
+      crashLog: false,
+      stderr: false,
+      messenger: (_err, _options, cb) => {
+        setTimeout(() => {
+          cb(new Error('pager down'));
+        }, 10);
+      },
+    });
+    expect((await lastDitch.report(new Error('x'))).targets).toEqual({ messenger: 'failed' });
+  });
+
+  it('gives up on a callback messenger that never calls cb at the timeout', async () => {
+    const lastDitch = new LastDitch({
+      crashLog: false,
+      stderr: false,
+      timeout: 100,
+      messenger: (_err, _options, _cb) => undefined,
+    });
+    expect((await lastDitch.report(new Error('x'))).targets).toEqual({ messenger: 'timeout' });
+  });
+
+  it('awaits a messenger that returns a promise', async () => {
+    let isResolved = false;
+    const lastDitch = new LastDitch({
+      crashLog: false,
+      stderr: false,
+      messenger: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        isResolved = true;
+      },
+    });
+    expect((await lastDitch.report(new Error('x'))).targets).toEqual({ messenger: 'sent' });
+    expect(isResolved).toBe(true);
+  });
+
+  it('counts a two-parameter messenger that returns nothing as done when it returns', async () => {
+    const argumentCounts: number[] = [];
+    const lastDitch = new LastDitch({
+      crashLog: false,
+      stderr: false,
+      timeout: 10_000,
+      messenger: function (_err, _summary) {
+        argumentCounts.push(arguments.length);
+      },
+    });
+    expect((await lastDitch.report(new Error('x'))).targets).toEqual({ messenger: 'sent' });
+    expect(argumentCounts).toEqual([2]);
+  });
+});
