@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 
-// The cost of @lastcall/log-shim itself: ns per `getLogger(name).info('msg', { a: 1 })` against
-// the same host logger called directly with its own call shape. See README.md, and
-// docs/benchmarks/log-shim.md for the latest committed results.
+// The cost of @lastcall/log-shim itself, redaction included: ns per `getLogger(name)` call for
+// four cases (a plain message, a message with fields, a message with an Error, fields holding a
+// secret) against the same host logger called directly with its own call shape. See README.md,
+// and docs/benchmarks/log-shim.md for the latest committed results.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -16,7 +17,7 @@ const REPO_ROOT = path.resolve(__dirname, '../../..');
 const DEFAULTS = { reps: 60, calls: 20_000, warmup: 50_000 };
 const USAGE = `Usage: node tools/bench/log-shim/run.js [--reps N] [--calls N] [--warmup N] [--out DIR]
 
-  --reps N     repetitions; each runs shim and direct once per logger (default ${DEFAULTS.reps})
+  --reps N     repetitions; each runs shim and direct once per logger and case (default ${DEFAULTS.reps})
   --calls N    log calls per measurement (default ${DEFAULTS.calls})
   --warmup N   calls of each variant before the first measurement (default ${DEFAULTS.warmup})
   --out DIR    folder for log-shim.md; default docs/benchmarks for a default run, else
@@ -72,10 +73,7 @@ function nullStream(objectMode = false) {
   });
 }
 
-/**
- * The host loggers, each writing JSON into a null stream, and how each is called directly.
- * All log at `info`, so every call below is formatted and written.
- */
+/** The host loggers, each writing JSON into a null stream; all log at `info`. */
 const HOSTS = [
   {
     name: 'winston',
@@ -87,8 +85,6 @@ const HOSTS = [
         transports: [new winston.transports.Stream({ stream: nullStream(true) })],
       });
     },
-    direct: (logger) => () => logger.info('msg', { name: 'bench', a: 1 }),
-    directShape: "`logger.info('msg', { name: 'bench', a: 1 })`",
     setup: '`createLogger({ format: json(), transports: [Stream({ stream: null sink })] })`',
   },
   {
@@ -96,21 +92,84 @@ const HOSTS = [
     create() {
       return require('pino')({ level: 'info' }, nullStream());
     },
-    direct: (logger) => () => logger.info({ name: 'bench', a: 1 }, 'msg'),
-    directShape: "`logger.info({ name: 'bench', a: 1 }, 'msg')`",
     setup: '`pino({ level: info }, null sink)`',
   },
   {
     name: 'bunyan',
     create() {
-      return require('bunyan').createLogger({
+      const bunyan = require('bunyan');
+      return bunyan.createLogger({
         name: 'bench',
+        serializers: { err: bunyan.stdSerializers.err },
         streams: [{ level: 'info', stream: nullStream() }],
       });
     },
-    direct: (logger) => () => logger.info({ module: 'bench', a: 1 }, 'msg'),
-    directShape: "`logger.info({ module: 'bench', a: 1 }, 'msg')`",
-    setup: '`createLogger({ name, streams: [{ level: info, stream: null sink }] })`',
+    setup:
+      '`createLogger({ name, serializers: { err }, streams: [{ level: info, stream: null sink }] })`',
+  },
+];
+
+/** The Error of the error case: a code and a cause, as a driver's errors have. */
+function benchError() {
+  const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+    code: 'ECONNREFUSED',
+  });
+  return Object.assign(new Error('query failed', { cause }), { code: 'DB_QUERY' });
+}
+
+const SECRET_FIELDS = { url: 'postgres://app:s3cret@db.internal:5432/app', retry: 2 };
+
+/**
+ * What is logged, through the shim and directly. The direct call writes the record the app would
+ * write without the shim: the module name it carries (`module` for bunyan, which reserves
+ * `name`), and the Error the way each host takes one (winston merges an Error given as meta into
+ * its message and stack; pino and bunyan use their `err` serializer).
+ */
+const CASES = [
+  {
+    name: 'plain message',
+    shim: (log) => () => log.info('listening'),
+    shimShape: "`info('listening')`",
+    direct: {
+      winston: (logger) => () => logger.info('listening', { name: 'bench' }),
+      pino: (logger) => () => logger.info({ name: 'bench' }, 'listening'),
+      bunyan: (logger) => () => logger.info({ module: 'bench' }, 'listening'),
+    },
+    directShape: "`info('listening', { name })` (winston), `info({ name }, 'listening')`",
+  },
+  {
+    name: 'message with fields',
+    shim: (log) => () => log.info('msg', { a: 1 }),
+    shimShape: "`info('msg', { a: 1 })`",
+    direct: {
+      winston: (logger) => () => logger.info('msg', { name: 'bench', a: 1 }),
+      pino: (logger) => () => logger.info({ name: 'bench', a: 1 }, 'msg'),
+      bunyan: (logger) => () => logger.info({ module: 'bench', a: 1 }, 'msg'),
+    },
+    directShape: "`info('msg', { name, a: 1 })` (winston), `info({ name, a: 1 }, 'msg')`",
+  },
+  {
+    name: 'message with an Error',
+    shim: (log, error) => () => log.info('query failed', error),
+    shimShape: "`info('query failed', error)`",
+    direct: {
+      winston: (logger, error) => () => logger.info('query failed', error),
+      pino: (logger, error) => () => logger.info({ name: 'bench', err: error }, 'query failed'),
+      bunyan: (logger, error) => () => logger.info({ module: 'bench', err: error }, 'query failed'),
+    },
+    directShape:
+      "`info('query failed', error)` (winston), `info({ name, err: error }, 'query failed')`",
+  },
+  {
+    name: 'fields holding a secret',
+    shim: (log) => () => log.info('connecting', SECRET_FIELDS),
+    shimShape: "`info('connecting', { url: 'postgres://app:s3cret@…', retry: 2 })`",
+    direct: {
+      winston: (logger) => () => logger.info('connecting', { name: 'bench', ...SECRET_FIELDS }),
+      pino: (logger) => () => logger.info({ name: 'bench', ...SECRET_FIELDS }, 'connecting'),
+      bunyan: (logger) => () => logger.info({ module: 'bench', ...SECRET_FIELDS }, 'connecting'),
+    },
+    directShape: 'the same fields, unredacted',
   },
 ];
 
@@ -153,23 +212,24 @@ function renderMarkdown({ meta, rows }) {
     '',
     'Generated by `tools/bench/log-shim/run.js`; do not edit by hand.',
     '',
-    "Each host logger writes JSON into a null stream (a `Writable` that drops every chunk), so what is measured is the loggers' own work and the shim's, not I/O. Both calls write the same record: the direct call carries the module name the shim adds (`name: 'bench'`; bunyan reserves `name`, so the shim and the direct call put it under `module`). Per repetition the loggers run in a shuffled order and, for each logger, the direct and the shim call run back to back in a shuffled order, each for the same number of `info` calls after a common warm-up, in one process. Cells are CPU ns (user + system) per call, **median [min–max]** over the repetitions; CPU time rather than wall time because the time a shared VM's host takes away shows in wall time only. The ratio is computed per repetition from the pair that ran back to back (shim / direct), so slow drifts of the machine cancel out, and given as **median [q1–q3]** (the interquartile range: with many short pairs on a shared VM, the extremes are the VM's noise).",
+    "Each host logger writes JSON into a null stream (a `Writable` that drops every chunk), so what is measured is the loggers' own work and the shim's, not I/O. The shim's cost includes its redaction step: every event's message, fields and Errors are scanned for secrets before the host logger sees them, and copied only where one is found. The direct call writes the record the app would write without the shim: it carries the module name the shim adds (`name: 'bench'`; bunyan reserves `name`, so both put it under `module`), the same fields, unredacted, and an Error the way each host takes one. Per repetition the (case, logger) pairs run in a shuffled order and, for each, the direct and the shim call run back to back in a shuffled order, each for the same number of `info` calls after a common warm-up, in one process. Cells are CPU ns (user + system) per call, **median [min–max]** over the repetitions; CPU time rather than wall time because the time a shared VM's host takes away shows in wall time only. The ratio is computed per repetition from the pair that ran back to back (shim / direct), so slow drifts of the machine cancel out, and given as **median [q1–q3]** (the interquartile range: with many short pairs on a shared VM, the extremes are the VM's noise).",
     '',
     `- Command: \`${meta.command}\``,
-    `- Node ${meta.node} on ${meta.platform}, ${meta.cpus} × ${meta.cpuModel}`,
+    `- Node ${meta.node} on ${meta.platform}, ${meta.cpus} × ${meta.cpuModel}; load average (1 min) ${meta.loadBefore} at the start, ${meta.loadAfter} at the end`,
     `- Date: ${meta.date}; ${meta.reps} repetitions × ${meta.calls.toLocaleString('en-US')} calls, warm-up ${meta.warmup.toLocaleString('en-US')} calls per variant; total ${(meta.durationMs / 1000).toFixed(1)} s`,
+    `- Loggers: ${meta.hosts.map((host) => `${host.name} ${host.version}, ${host.setup}`).join('; ')}`,
     '',
-    '| logger | version | set up as | direct call | shim call | direct (ns/call) | shim (ns/call) | shim / direct |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| case | shim call | direct call | logger | direct (ns/call) | shim (ns/call) | shim / direct |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const row of rows) {
     lines.push(
-      `| ${row.name} | ${row.version} | ${row.setup} | ${row.directShape} | \`getLogger('bench').info('msg', { a: 1 })\` | ${cell(row.direct)} | ${cell(row.shim)} | ${ratioCell(row.ratio)} |`,
+      `| ${row.case.name} | ${row.case.shimShape} | ${row.case.directShape} | ${row.host.name} | ${cell(row.direct)} | ${cell(row.shim)} | ${ratioCell(row.ratio)} |`,
     );
   }
   lines.push(
     '',
-    "Per call the shim checks that the level is enabled, reads the two argument orders and passes the caller's object on as it is (copying it only to serialise an Error in it or, for winston, which writes into the object it is given). Its bindings reach pino and bunyan once, through a child logger of their own.",
+    "Per call the shim checks that the level is enabled, reads the two argument orders, runs the message and each string of the fields through one precompiled test for secret words (and the secret environment values, read once), looks each key up in a cache of secret names, and passes the caller's object on as it is when nothing is found (copying it only to replace a secret, to serialise an Error in it or, for winston, which writes into the object it is given). Its bindings are redacted once and reach pino and bunyan once, through a child logger of their own. An Error is serialised (name, message, code, stack, cause chain, own properties) and redacted: its stack and cause are text to scan, which is what the Error case measures.",
     '',
   );
   return lines.join('\n');
@@ -211,13 +271,19 @@ async function main() {
 
   // One logger per host for the whole run; the shim variant re-points setLogger at it before each
   // of its measurements, as an app does once at start-up.
-  const variants = HOSTS.flatMap((host) => {
+  const shimLogger = getLogger('bench');
+  const error = benchError();
+  const pairs = HOSTS.flatMap((host) => {
     const logger = host.create();
-    const shimLogger = getLogger('bench');
-    return [
-      { host, kind: 'direct', logger, call: host.direct(logger) },
-      { host, kind: 'shim', logger, call: () => shimLogger.info('msg', { a: 1 }) },
-    ];
+    return CASES.map((benchCase) => ({
+      host,
+      case: benchCase,
+      variants: [
+        { kind: 'direct', logger, call: benchCase.direct[host.name](logger, error), samples: [] },
+        { kind: 'shim', logger, call: benchCase.shim(shimLogger, error), samples: [] },
+      ],
+      ratios: [],
+    }));
   });
   const run = async (variant, calls) => {
     setLogger(variant.kind === 'shim' ? variant.logger : undefined);
@@ -230,45 +296,34 @@ async function main() {
   process.stdout.write(
     `log-shim benchmark: ${options.reps} reps × ${options.calls} calls, warm-up ${options.warmup}\n`,
   );
-  for (const variant of variants) await run(variant, options.warmup);
-  const samples = new Map(variants.map((variant) => [variant, []]));
-  const ratios = new Map(HOSTS.map((host) => [host, []]));
+  const loadBefore = os.loadavg()[0].toFixed(2);
+  for (const pair of pairs) for (const variant of pair.variants) await run(variant, options.warmup);
   for (let rep = 1; rep <= options.reps; rep += 1) {
-    // Hosts in a shuffled order; within a host, direct and shim back to back in a shuffled order,
+    // Pairs in a shuffled order; within a pair, direct and shim back to back in a shuffled order,
     // so each pair ran under the same machine conditions and gives one ratio.
-    for (const host of shuffle(HOSTS, rep)) {
-      const pair = shuffle(
-        variants.filter((variant) => variant.host === host),
-        rep * 31 + HOSTS.indexOf(host),
-      );
+    for (const [index, pair] of shuffle(pairs, rep).entries()) {
       const nsPerCall = {};
-      for (const variant of pair) {
+      for (const variant of shuffle(pair.variants, rep * 31 + index)) {
         nsPerCall[variant.kind] = await run(variant, options.calls);
-        samples.get(variant).push(nsPerCall[variant.kind]);
+        variant.samples.push(nsPerCall[variant.kind]);
       }
-      ratios.get(host).push(nsPerCall.shim / nsPerCall.direct);
+      pair.ratios.push(nsPerCall.shim / nsPerCall.direct);
       process.stdout.write(
-        `[rep ${rep}] ${host.name.padEnd(8)} direct ${formatNs(nsPerCall.direct)} shim ${formatNs(nsPerCall.shim)} ns/call  ×${(nsPerCall.shim / nsPerCall.direct).toFixed(3)}\n`,
+        `[rep ${rep}] ${pair.case.name.padEnd(24)} ${pair.host.name.padEnd(8)} direct ${formatNs(nsPerCall.direct)} shim ${formatNs(nsPerCall.shim)} ns/call  ×${(nsPerCall.shim / nsPerCall.direct).toFixed(3)}\n`,
       );
     }
   }
   setLogger(undefined);
 
-  const rows = HOSTS.map((host) => {
-    const of = (kind) =>
-      summarize(samples.get(variants.find((v) => v.host === host && v.kind === kind)));
-    const direct = of('direct');
-    const shim = of('shim');
-    return {
-      name: host.name,
-      version: libraryVersion(host.name),
-      setup: host.setup,
-      directShape: host.directShape,
-      direct,
-      shim,
-      ratio: summarize(ratios.get(host)),
-    };
-  });
+  const rows = CASES.flatMap((benchCase) =>
+    HOSTS.map((host) => {
+      const pair = pairs.find((p) => p.case === benchCase && p.host === host);
+      const [direct, shim] = ['direct', 'shim'].map((kind) =>
+        summarize(pair.variants.find((variant) => variant.kind === kind).samples),
+      );
+      return { case: benchCase, host, direct, shim, ratio: summarize(pair.ratios) };
+    }),
+  );
   const cpu = os.cpus()[0];
   const meta = {
     command,
@@ -276,6 +331,13 @@ async function main() {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: os.cpus().length,
     cpuModel: (cpu && cpu.model.trim()) || 'unknown',
+    loadBefore,
+    loadAfter: os.loadavg()[0].toFixed(2),
+    hosts: HOSTS.map((host) => ({
+      name: host.name,
+      version: libraryVersion(host.name),
+      setup: host.setup,
+    })),
     date: new Date().toISOString(),
     reps: options.reps,
     calls: options.calls,
@@ -284,7 +346,7 @@ async function main() {
   };
   for (const row of rows) {
     process.stdout.write(
-      `${row.name.padEnd(8)} direct ${cell(row.direct)}  shim ${cell(row.shim)}  ${ratioCell(row.ratio)}\n`,
+      `${row.case.name.padEnd(24)} ${row.host.name.padEnd(8)} direct ${cell(row.direct)}  shim ${cell(row.shim)}  ${ratioCell(row.ratio)}\n`,
     );
   }
   fs.mkdirSync(outDir, { recursive: true });
