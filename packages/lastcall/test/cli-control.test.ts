@@ -4,7 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MasterError } from '@lastcall/master';
 import type { RestartReport } from '@lastcall/master';
-import { askMaster, ControlServer } from '../src/cli/control';
+import { spawnSync } from 'node:child_process';
+import {
+  askMaster,
+  CONTROL_IDLE_TIMEOUT,
+  ControlServer,
+  MAX_CONTROL_CLIENTS,
+} from '../src/cli/control';
 import type { ControlActions, StatusReply } from '../src/cli/control';
 import { CliFailure, EXIT } from '../src/cli/exit-codes';
 import { fakeLogger } from './fake-logger';
@@ -242,15 +248,69 @@ describe('ControlServer', () => {
     await expect(askMaster(socketPath, 'stop', 5000)).resolves.toStrictEqual({ ok: true });
   });
 
-  it('creates its socket with mode 0600 in a 0700 folder it creates', async () => {
-    const socketPath = path.join(makeTempDir(), 'run', 'lastcall', 'shop.sock');
+  it('creates its socket with mode 0600 from the start, whatever the umask, and restores the umask', async () => {
+    const socketPath = path.join(makeTempDir(), 'shop.sock');
     const server = new ControlServer(socketPath, fakeActions(), fakeLogger());
     cleanups.push(() => {
       server.close();
     });
-    await server.listen();
-    expect(fs.statSync(socketPath).mode & 0o777).toBe(0o600);
-    expect(fs.statSync(path.dirname(socketPath)).mode & 0o777).toBe(0o700);
+    const umask = process.umask(0);
+    try {
+      const listening = server.listen();
+      // The bind is synchronous: the socket exists, with its final mode, before listen() returns.
+      expect(fs.lstatSync(socketPath).mode & 0o777).toBe(0o600);
+      await listening;
+      // The umask in force again is the one set before listen(): what process.umask(x) returns.
+      expect(process.umask(0)).toBe(0);
+    } finally {
+      process.umask(umask);
+    }
+    expect(fs.lstatSync(socketPath).isSocket()).toBe(true);
+    expect(fs.lstatSync(socketPath).mode & 0o777).toBe(0o600);
+  });
+
+  it('cuts off a client that sends nothing, or half a line, within its idle timeout', async () => {
+    const { socketPath } = await listenControl(fakeActions());
+    const closedAfter = async (send: string): Promise<number> => {
+      const started = Date.now();
+      const client = net.connect(socketPath);
+      cleanups.push(() => client.destroy());
+      client.on('error', () => undefined);
+      client.on('connect', () => client.write(send));
+      await new Promise<void>((resolve, reject) => {
+        const guard = setTimeout(() => {
+          reject(new Error('still open after 4 idle timeouts'));
+        }, 4 * CONTROL_IDLE_TIMEOUT);
+        client.on('close', () => {
+          clearTimeout(guard);
+          resolve();
+        });
+      });
+      return Date.now() - started;
+    };
+    const [silent, half] = await Promise.all([closedAfter(''), closedAfter('{"command":"sta')]);
+    expect(silent).toBeGreaterThanOrEqual(CONTROL_IDLE_TIMEOUT - 100);
+    expect(half).toBeGreaterThanOrEqual(CONTROL_IDLE_TIMEOUT - 100);
+  });
+
+  it(`serves at most ${String(MAX_CONTROL_CLIENTS)} clients at once and refuses the next`, async () => {
+    const { socketPath } = await listenControl(fakeActions());
+    const idle: net.Socket[] = [];
+    for (let index = 0; index < MAX_CONTROL_CLIENTS; index += 1) {
+      const client = net.connect(socketPath);
+      client.on('error', () => undefined);
+      cleanups.push(() => client.destroy());
+      idle.push(client);
+      await new Promise((resolve) => client.once('connect', resolve));
+    }
+    // The server counts a connection once it has accepted it: let it catch up.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const refused = await failureOf(askMaster(socketPath, 'status', 5000));
+    expect(refused.exitCode).toBe(EXIT.failed);
+    expect(refused.message).toMatch(/closed the control socket without an answer|EPIPE|ECONNRESET/);
+    for (const client of idle) client.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(askMaster(socketPath, 'stop', 5000)).resolves.toStrictEqual({ ok: true });
   });
 
   it('removes its socket file on close, after which nothing answers', async () => {
@@ -282,9 +342,33 @@ describe('askMaster', () => {
 
   it('fails with notRunning (5) when the socket file is stale', async () => {
     const socketPath = path.join(makeTempDir(), 'stale.sock');
-    fs.writeFileSync(socketPath, '');
+    // A socket file whose listener died without removing it: bound here, never listened on.
+    const bound = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`,
+      ],
+      { timeout: 10_000 },
+    );
+    expect(bound.signal).toBe('SIGKILL');
+    expect(fs.lstatSync(socketPath).isSocket()).toBe(true);
     const failure = await failureOf(askMaster(socketPath, 'reload', 5000));
     expect(failure.exitCode).toBe(5);
+  });
+
+  it('refuses (11) to talk to a file that is not a socket, and to a socket in a folder others can write', async () => {
+    const dir = makeTempDir();
+    fs.writeFileSync(path.join(dir, 'fake.sock'), '');
+    const notSocket = await failureOf(askMaster(path.join(dir, 'fake.sock'), 'reload', 5000));
+    expect(notSocket.exitCode).toBe(EXIT.unsafeRunDir);
+    const actions = fakeActions();
+    const { socketPath } = await listenControl(actions);
+    fs.chmodSync(path.dirname(socketPath), 0o777);
+    const open = await failureOf(askMaster(socketPath, 'reload', 5000));
+    expect(open.exitCode).toBe(EXIT.unsafeRunDir);
+    expect(open.message).toMatch(/^LASTCALL_ERR_LASTCALL_UNSAFE_RUN_DIR: .*mode 0777/);
+    expect(actions.reload).not.toHaveBeenCalled();
   });
 
   it('sends one JSON line with the command', async () => {

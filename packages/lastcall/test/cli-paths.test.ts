@@ -2,14 +2,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CliFailure } from '../src/cli/exit-codes';
 import {
+  assertSafeControlSocket,
   controlSocketPath,
   defaultName,
   defaultPidFile,
+  ensureRunDir,
   fileSafeName,
   isAlive,
   livePid,
   runDir,
+  unsafeDirReason,
 } from '../src/cli/paths';
 
 const tempDirs: string[] = [];
@@ -59,6 +63,106 @@ describe('runDir', () => {
     const expected = path.join(os.tmpdir(), `lastcall-${String(process.getuid?.())}`);
     expect(runDir({})).toBe(expected);
     expect(runDir({ LASTCALL_RUN_DIR: '' })).toBe(expected);
+    expect(runDir({ XDG_RUNTIME_DIR: 'relative/xdg' })).toBe(expected);
+  });
+
+  it('is lastcall under $XDG_RUNTIME_DIR when that is set, after LASTCALL_RUN_DIR', () => {
+    expect(runDir({ XDG_RUNTIME_DIR: '/run/user/1000' })).toBe('/run/user/1000/lastcall');
+    expect(runDir({ XDG_RUNTIME_DIR: '/run/user/1000', LASTCALL_RUN_DIR: '/srv/run' })).toBe(
+      '/srv/run',
+    );
+  });
+});
+
+describe('ensureRunDir and unsafeDirReason', () => {
+  const failureOf = (make: () => void): CliFailure => {
+    try {
+      make();
+    } catch (error) {
+      if (error instanceof CliFailure) return error;
+      throw error;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('makes the folder, and its missing parents, with mode 0700', () => {
+    const dir = path.join(makeTempDir(), 'a', 'b', 'run');
+    const umask = process.umask(0);
+    try {
+      ensureRunDir(dir);
+    } finally {
+      process.umask(umask);
+    }
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.dirname(dir)).mode & 0o777).toBe(0o700);
+    expect(unsafeDirReason(dir)).toBeUndefined();
+    expect(() => {
+      ensureRunDir(dir);
+    }).not.toThrow();
+  });
+
+  it.each([
+    [
+      'others can write into it',
+      (dir: string) => fs.chmodSync(dir, 0o777),
+      /other users can write into it \(mode 0777\)/,
+    ],
+    ['its group can write into it', (dir: string) => fs.chmodSync(dir, 0o770), /mode 0770/],
+  ])('refuses an existing folder when %s', (_what, spoil, reason) => {
+    const dir = path.join(makeTempDir(), 'run');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    spoil(dir);
+    const failure = failureOf(() => {
+      ensureRunDir(dir);
+    });
+    expect(failure.exitCode).toBe(11);
+    expect(failure.message).toMatch(
+      new RegExp(`^LASTCALL_ERR_LASTCALL_UNSAFE_RUN_DIR: the run folder ${dir} is not safe`),
+    );
+    expect(failure.message).toMatch(reason);
+  });
+
+  it('refuses a symlink to a folder of ours, and a file', () => {
+    const base = makeTempDir();
+    fs.mkdirSync(path.join(base, 'real'), { mode: 0o700 });
+    fs.symlinkSync(path.join(base, 'real'), path.join(base, 'link'));
+    fs.writeFileSync(path.join(base, 'file'), '');
+    expect(unsafeDirReason(path.join(base, 'link'))).toBe('it is a symbolic link');
+    expect(unsafeDirReason(path.join(base, 'file'))).toBe('it is not a folder');
+    expect(failureOf(() => ensureRunDir(path.join(base, 'link'))).exitCode).toBe(11);
+  });
+
+  const isRoot = process.getuid?.() === 0;
+  (isRoot ? it : it.failing)(
+    'refuses a folder another user made first (needs root to chown)',
+    () => {
+      const dir = path.join(makeTempDir(), 'run');
+      fs.mkdirSync(dir, { mode: 0o700 });
+      fs.chownSync(dir, 65534, 65534);
+      expect(unsafeDirReason(dir)).toMatch(/^it belongs to uid 65534, not to this user/);
+      expect(failureOf(() => ensureRunDir(dir)).exitCode).toBe(11);
+    },
+  );
+});
+
+describe('assertSafeControlSocket', () => {
+  it('passes a missing folder and a missing socket, and refuses what is not a socket', () => {
+    const dir = path.join(makeTempDir(), 'run');
+    expect(() => {
+      assertSafeControlSocket(path.join(dir, 'shop.sock'));
+    }).not.toThrow();
+    fs.mkdirSync(dir, { mode: 0o700 });
+    expect(() => {
+      assertSafeControlSocket(path.join(dir, 'shop.sock'));
+    }).not.toThrow();
+    fs.writeFileSync(path.join(dir, 'shop.sock'), '');
+    expect(() => {
+      assertSafeControlSocket(path.join(dir, 'shop.sock'));
+    }).toThrow(/shop\.sock is not a socket/);
+    fs.chmodSync(dir, 0o757);
+    expect(() => {
+      assertSafeControlSocket(path.join(dir, 'other.sock'));
+    }).toThrow(/other users can write into it \(mode 0757\)/);
   });
 });
 
@@ -91,14 +195,27 @@ describe('defaultPidFile', () => {
 });
 
 describe('controlSocketPath', () => {
-  it('is beside the pid file, x.pid → x.sock', () => {
-    expect(controlSocketPath('/run/lc/shop.pid', {})).toBe('/run/lc/shop.sock');
-    expect(controlSocketPath('/run/lc/shop', {})).toBe('/run/lc/shop.sock');
-    expect(controlSocketPath('/run/lc/shop.pid.d/x.pid', {})).toBe('/run/lc/shop.pid.d/x.sock');
+  const env = { LASTCALL_RUN_DIR: '/run/lc' };
+
+  it('is beside a pid file in the run folder, x.pid → x.sock', () => {
+    expect(controlSocketPath('/run/lc/shop.pid', env)).toBe('/run/lc/shop.sock');
+    expect(controlSocketPath('/run/lc/shop', env)).toBe('/run/lc/shop.sock');
+  });
+
+  it('is in the run folder, under a hash, for a pid file anywhere else', () => {
+    for (const pidFile of ['/tmp/shop.pid', '/run/lc/shop.pid.d/x.pid', '/var/run/shop.pid']) {
+      const socket = controlSocketPath(pidFile, env);
+      expect(path.dirname(socket)).toBe('/run/lc');
+      expect(path.basename(socket)).toMatch(/^[0-9a-f]{16}\.sock$/);
+    }
+    expect(controlSocketPath('/tmp/shop.pid', env)).not.toBe(
+      controlSocketPath('/tmp/cart.pid', env),
+    );
   });
 
   it('resolves a relative pid file', () => {
-    expect(controlSocketPath('run/shop.pid', {})).toBe(path.resolve('run/shop.sock'));
+    const relative = { LASTCALL_RUN_DIR: 'run' };
+    expect(controlSocketPath('run/shop.pid', relative)).toBe(path.resolve('run/shop.sock'));
   });
 
   it('falls back to a hashed name in the run folder for a path too long for a unix socket', () => {
@@ -127,10 +244,11 @@ describe('controlSocketPath', () => {
   });
 
   it('keeps a path of exactly 100 bytes beside the pid file', () => {
-    const base = `/${'a'.repeat(100 - '/'.length - '.sock'.length)}`;
+    const dir = '/run/lc';
+    const base = `${dir}/${'a'.repeat(100 - dir.length - '/'.length - '.sock'.length)}`;
     expect(Buffer.byteLength(`${base}.sock`)).toBe(100);
-    expect(controlSocketPath(`${base}.pid`, {})).toBe(`${base}.sock`);
-    expect(path.dirname(controlSocketPath(`${base}a.pid`, {}))).toBe(runDir({}));
+    expect(controlSocketPath(`${base}.pid`, env)).toBe(`${base}.sock`);
+    expect(controlSocketPath(`${base}a.pid`, env)).toMatch(/^\/run\/lc\/[0-9a-f]{16}\.sock$/);
   });
 });
 

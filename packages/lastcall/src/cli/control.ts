@@ -1,13 +1,15 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import type { Logger } from '@lastcall/log-shim';
 import type { MasterError, RestartReport, WorkerInfo } from '@lastcall/master';
 import { CliFailure, EXIT } from './exit-codes';
+import { assertSafeControlSocket } from './paths';
 
 /**
- * The control channel of a `lastcall start` master: a unix socket beside its pid file, mode
- * 0600 in a 0700 folder, so only its user can reload or stop it. One request per connection,
+ * The control channel of a `lastcall start` master: a unix socket in the run folder, born mode
+ * 0600 in a folder of its user's that no one else can write into, so only its user can reload or
+ * stop it; idle clients are cut off after {@link CONTROL_IDLE_TIMEOUT} ms, and at most
+ * {@link MAX_CONTROL_CLIENTS} are served at once. One request per connection,
  * one JSON line each way: `{"command":"status"}` → `{"ok":true,...}` or
  * `{"ok":false,"error":{"code","message"}}`.
  */
@@ -48,6 +50,12 @@ export interface ControlActions {
 /** The longest request line read; a client sending more is cut off. */
 const MAX_REQUEST_BYTES = 4096;
 
+/** A client that sends no whole request line within this many ms is cut off. */
+export const CONTROL_IDLE_TIMEOUT = 5000;
+
+/** At most this many control connections at once; more are refused until one ends. */
+export const MAX_CONTROL_CLIENTS = 16;
+
 export class ControlServer {
   readonly #socketPath: string;
   readonly #actions: ControlActions;
@@ -61,21 +69,30 @@ export class ControlServer {
     this.#server = net.createServer((socket) => {
       this.#serve(socket);
     });
+    this.#server.maxConnections = MAX_CONTROL_CLIENTS;
   }
 
-  /** Listens, replacing a stale socket file (the caller owns the pid file, so none is live). */
+  /**
+   * Listens, replacing a stale socket file (the caller owns the pid file, so none is live). The
+   * caller has checked the folder (`ensureRunDir`). The socket is born 0600: the umask is set
+   * around the bind, which Node does synchronously inside `listen()` in a cluster primary, so
+   * no chmod follows (a chmod by path after listen would follow a symlink swapped in between).
+   */
   listen(): Promise<void> {
-    fs.mkdirSync(path.dirname(this.#socketPath), { recursive: true, mode: 0o700 });
     fs.rmSync(this.#socketPath, { force: true });
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.#socketPath, () => {
-        this.#server.off('error', reject);
-        fs.chmodSync(this.#socketPath, 0o600);
-        // The control socket never keeps a master alive that has nothing else to do.
-        this.#server.unref();
-        resolve();
-      });
+      const umask = process.umask(0o177);
+      try {
+        this.#server.listen(this.#socketPath, () => {
+          this.#server.off('error', reject);
+          // The control socket never keeps a master alive that has nothing else to do.
+          this.#server.unref();
+          resolve();
+        });
+      } finally {
+        process.umask(umask);
+      }
     });
   }
 
@@ -92,6 +109,11 @@ export class ControlServer {
     let buffered = '';
     socket.setEncoding('utf8');
     socket.on('error', () => undefined);
+    // Idle and half-line clients are cut off; a reload under way is answered whatever it takes.
+    socket.setTimeout(CONTROL_IDLE_TIMEOUT, () => {
+      if (buffered.includes('\n')) socket.setTimeout(0);
+      else socket.destroy();
+    });
     socket.on('data', (chunk: string) => {
       buffered += chunk;
       const newline = buffered.indexOf('\n');
@@ -100,6 +122,7 @@ export class ControlServer {
         return;
       }
       socket.removeAllListeners('data');
+      socket.setTimeout(0);
       void this.#answer(buffered.slice(0, newline)).then((reply) => {
         if (!socket.destroyed) socket.end(`${JSON.stringify(reply)}\n`);
       });
@@ -147,11 +170,12 @@ export class ControlServer {
  * Sends one command and resolves with the reply. Throws a {@link CliFailure}: `notRunning` when
  * nothing listens on the socket, `timeout` after `timeoutMs`, `failed` for a broken answer.
  */
-export function askMaster(
+export async function askMaster(
   socketPath: string,
   command: ControlCommand,
   timeoutMs: number,
 ): Promise<ControlReply> {
+  assertSafeControlSocket(socketPath);
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     let answer = '';

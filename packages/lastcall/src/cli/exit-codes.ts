@@ -25,6 +25,11 @@ export const EXIT = {
   badConfig: 9,
   /** `reload`, `stop`: the master did not finish within `--timeout`. */
   timeout: 10,
+  /**
+   * Any command: the run folder (control socket, default pid files) is not this user's own, or
+   * others can write into it (`LASTCALL_ERR_LASTCALL_UNSAFE_RUN_DIR`).
+   */
+  unsafeRunDir: 11,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

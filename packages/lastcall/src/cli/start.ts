@@ -12,7 +12,14 @@ import type { FileConfig } from './config';
 import { ControlServer } from './control';
 import { CliFailure, EXIT } from './exit-codes';
 import type { ExitCode } from './exit-codes';
-import { controlSocketPath, defaultName, defaultPidFile, livePid } from './paths';
+import {
+  controlSocketPath,
+  defaultName,
+  defaultPidFile,
+  ensureRunDir,
+  livePid,
+  runDir,
+} from './paths';
 
 /** The preload that counts each worker's launch (`<app>.launches.worker`). */
 const WORKER_PRELOAD = require.resolve('./worker-preload');
@@ -48,6 +55,7 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
     context.cwd,
     args.pidFile ?? config.pidFile ?? defaultPidFile(name, context.env),
   );
+  ensureRunDir(runDir(context.env));
   const running = livePid(pidFile);
   if (running !== undefined) {
     throw new CliFailure(

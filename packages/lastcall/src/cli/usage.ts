@@ -67,7 +67,8 @@ Options:
   -v, --version    the version
 
 Exit codes: 0 done, 1 failed, 2 usage, 3 script not found, 4 port in use, 5 not running,
-6 reload aborted, 7 start failed, 8 already running, 9 bad configuration, 10 timed out.`;
+6 reload aborted, 7 start failed, 8 already running, 9 bad configuration, 10 timed out,
+11 unsafe run folder.`;
 
 export const USAGE = { main: MAIN, start: START, reload: RELOAD, stop: STOP, status: STATUS };
 
