@@ -106,11 +106,13 @@ describe('parseCommandLine: start', () => {
     },
   );
 
-  it.each(['0', 'abc', '1.5', '-1', '', '2x', '9007199254740992'])(
+  it.each(['0', 'abc', '1.5', '-1', '', '2x', '1e3', '513', '100000', '9007199254740992'])(
     'refuses --workers=%j',
     (value) => {
       const failure = parseFailure(['start', 'app.js', `--workers=${value}`]);
-      expect(failure.message).toBe(`--workers must be a whole number from 1 up, got "${value}"`);
+      expect(failure.message).toBe(
+        `--workers must be a whole number from 1 to 512, got "${value}"`,
+      );
       expect(failure.topic).toBe('start');
       expect(failure.exitCode).toBe(2);
     },

@@ -183,6 +183,34 @@ describe('loadConfig', () => {
       ),
     );
   });
+
+  it.each(['5', '""', 'true', '["a.pid"]'])('fails with 9 for "pidFile": %s', async (pidFile) => {
+    const cwd = folderWith({ 'lastcall.config.json': `{ "pidFile": ${pidFile} }` });
+    const failure = await configFailure(cwd);
+    expect(failure.exitCode).toBe(9);
+    expect(failure.message).toMatch(
+      new RegExp(
+        `^${escape(path.join(cwd, 'lastcall.config.json'))}: "pidFile" must be a path \\(a non-empty string\\), got `,
+      ),
+    );
+  });
+
+  it('fails with 9 when the exported function never settles, at its deadline', async () => {
+    const cwd = folderWith({
+      'lastcall.config.js': 'module.exports = () => new Promise(() => {});',
+    });
+    const started = Date.now();
+    const failure = await loadConfig(cwd, undefined, 300).then(
+      () => new Error('resolved'),
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(CliFailure);
+    expect((failure as CliFailure).exitCode).toBe(9);
+    expect((failure as CliFailure).message).toBe(
+      `${path.join(cwd, 'lastcall.config.js')}: the exported function did not settle within 0.3 s (does it await something that never ends?)`,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
 });
 
 function escape(text: string): string {

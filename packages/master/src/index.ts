@@ -2,7 +2,7 @@ export { Master } from './master';
 export type { RequestHandler } from './request-router';
 export { MasterError } from './errors';
 export type { MasterErrorCode, WorkerFailure } from './errors';
-export { MASTER_DEFAULTS, workersFromEnvironment } from './options';
+export { MASTER_DEFAULTS, MAX_WORKERS, workersFromEnvironment } from './options';
 export {
   DEFAULT_REQUEST_TIMEOUT,
   isMasterWorker,

@@ -138,32 +138,50 @@ function readCount(
   return fail(code, name, value, 'a whole number >= 1');
 }
 
-/** The worker count from the environment, else the machine's parallelism. */
+/**
+ * The most workers one master forks. Past it a typo (`--workers 100000`, `LASTCALL_WORKERS=1e5`)
+ * would fork until the machine's process limit, and every fork after that fails. The same bound
+ * holds for the option, a `workers()` function, the environment and the CLI's flag; the default
+ * (the machine's parallelism) is capped to it.
+ */
+export const MAX_WORKERS = 512;
+
+function readWorkerCount(value: unknown, name: string): number {
+  if (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_WORKERS) {
+    return value as number;
+  }
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_WORKERS',
+    name,
+    value,
+    `a whole number from 1 to ${String(MAX_WORKERS)}`,
+  );
+}
+
+/** The worker count from the environment, else the machine's parallelism (at most MAX_WORKERS). */
 export function workersFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
   for (const name of ['LASTCALL_WORKERS', 'THEHELP_NUMBER_WORKERS']) {
     const text = env[name];
     if (text === undefined || text.trim() === '') continue;
-    const parsed = Number(text);
-    if (!Number.isInteger(parsed) || parsed < 1) {
+    // Digits only, as the CLI's --workers: `1e5` and `0x10` are typos, not counts.
+    const parsed = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > MAX_WORKERS) {
       throw new MasterError(
         'LASTCALL_ERR_MASTER_INVALID_WORKERS',
-        `Master: ${name} must be a whole number >= 1, got ${JSON.stringify(text)}`,
+        `Master: ${name} must be a whole number from 1 to ${String(MAX_WORKERS)}, got ${JSON.stringify(text)}`,
       );
     }
     return parsed;
   }
-  return os.availableParallelism();
+  return Math.min(os.availableParallelism(), MAX_WORKERS);
 }
 
 function readWorkers(value: unknown): () => number {
   if (value === undefined) return () => workersFromEnvironment();
   if (typeof value === 'function') {
-    return () => {
-      const count: unknown = (value as () => unknown)();
-      return readCount(count, 'workers()', 1, 'LASTCALL_ERR_MASTER_INVALID_WORKERS');
-    };
+    return () => readWorkerCount((value as () => unknown)(), 'workers()');
   }
-  const count = readCount(value, 'workers', 1, 'LASTCALL_ERR_MASTER_INVALID_WORKERS');
+  const count = readWorkerCount(value, 'workers');
   return () => count;
 }
 

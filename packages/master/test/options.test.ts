@@ -1,5 +1,5 @@
 import { MasterError } from '../src/errors';
-import { MASTER_DEFAULTS, readOptions, workersFromEnvironment } from '../src/options';
+import { MASTER_DEFAULTS, MAX_WORKERS, readOptions, workersFromEnvironment } from '../src/options';
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -151,7 +151,35 @@ describe('workersFromEnvironment', () => {
       'LASTCALL_ERR_MASTER_INVALID_WORKERS',
     );
     expect(() => workersFromEnvironment({ LASTCALL_WORKERS: '0' })).toThrow(
-      'LASTCALL_WORKERS must be a whole number >= 1, got "0"',
+      'LASTCALL_WORKERS must be a whole number from 1 to 512, got "0"',
     );
+  });
+
+  it.each(['1e5', '1e3', '0x10', '513', '100000', '2.0'])(
+    'refuses LASTCALL_WORKERS=%s like the --workers flag does, up to MAX_WORKERS',
+    (text) => {
+      expect(codeOf(() => workersFromEnvironment({ LASTCALL_WORKERS: text }))).toBe(
+        'LASTCALL_ERR_MASTER_INVALID_WORKERS',
+      );
+      expect(codeOf(() => workersFromEnvironment({ THEHELP_NUMBER_WORKERS: text }))).toBe(
+        'LASTCALL_ERR_MASTER_INVALID_WORKERS',
+      );
+    },
+  );
+
+  it('takes MAX_WORKERS itself, and caps the default to it', () => {
+    expect(MAX_WORKERS).toBe(512);
+    expect(workersFromEnvironment({ LASTCALL_WORKERS: ' 512 ' })).toBe(512);
+    expect(workersFromEnvironment({})).toBeLessThanOrEqual(MAX_WORKERS);
+  });
+
+  it('bounds the option and a workers function alike', () => {
+    expect(codeOf(() => readOptions({ workers: 100_000 }))).toBe(
+      'LASTCALL_ERR_MASTER_INVALID_WORKERS',
+    );
+    expect(() => readOptions({ workers: 513 })).toThrow(/a whole number from 1 to 512/);
+    const options = readOptions({ workers: () => 1e5 });
+    expect(codeOf(() => options.workers())).toBe('LASTCALL_ERR_MASTER_INVALID_WORKERS');
+    expect(readOptions({ workers: 512 }).workers()).toBe(512);
   });
 });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { MAX_WORKERS } from '@lastcall/master';
 import { CliFailure, EXIT } from './exit-codes';
 import type { CommandName } from './usage';
 
@@ -118,7 +119,10 @@ function parseStart(argv: readonly string[]): ParsedCommand {
     script,
     scriptArgs,
     ...target('start', values),
-    workers: values.workers === undefined ? undefined : wholeNumber('--workers', values.workers, 1),
+    workers:
+      values.workers === undefined
+        ? undefined
+        : wholeNumber('--workers', values.workers, 1, MAX_WORKERS),
     heartbeatPort: port === undefined ? undefined : wholeNumber('--heartbeat-port', port, 0, 65535),
     heartbeatHost: nonEmpty('start', '--heartbeat-host', values['heartbeat-host']),
     env: readEnvFlags(values.env ?? []),
