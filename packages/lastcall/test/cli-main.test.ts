@@ -177,7 +177,7 @@ describe('runCli: usage errors', () => {
     [['help', 'deploy'], 'lastcall: unknown command "deploy"\n', 'main'],
     [
       ['start', 'app.js', '--workers', '0'],
-      'lastcall: --workers must be a whole number from 1 up, got "0"\n',
+      'lastcall: --workers must be a whole number from 1 to 512, got "0"\n',
       'start',
     ],
     [

@@ -268,9 +268,13 @@ function isGracefulShaped(value: unknown): value is Graceful {
   return typeof shape?.onShutdown === 'function' && typeof shape.on === 'function';
 }
 
+/** The methods the master calls on a logger it is given as it is (the whole `Logger` shape). */
+const LOGGER_METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'child'] as const;
+
 function isLoggerShaped(value: unknown): value is Logger {
-  const shape = value as Partial<Logger> | null;
-  return typeof shape?.info === 'function' && typeof shape.error === 'function';
+  if (typeof value !== 'object' || value === null) return false;
+  const shape = value as Record<string, unknown>;
+  return LOGGER_METHODS.every((method) => typeof shape[method] === 'function');
 }
 
 function readGraceful(value: unknown): Graceful | undefined {
@@ -286,12 +290,14 @@ function readLogger(value: unknown): Logger {
   if (kind !== undefined && kind !== 'level-methods') {
     return adaptLogger(value as object, 'lastcall:master');
   }
+  // Anything else is called as a Logger by every path of the master, a crash's exit handler
+  // among them: an object that lacks one of the methods is refused here, not at the first crash.
   if (isLoggerShaped(value)) return value;
   return fail(
     'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
     'logger',
     value,
-    'a logger (info, warn, error)',
+    `a winston, pino or bunyan logger, or a Logger with ${LOGGER_METHODS.join(', ')} methods (getLogger() of @lastcall/log-shim)`,
   );
 }
 

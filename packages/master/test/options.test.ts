@@ -1,3 +1,4 @@
+import { getLogger } from '@lastcall/log-shim';
 import { MasterError } from '../src/errors';
 import { MASTER_DEFAULTS, MAX_WORKERS, readOptions, workersFromEnvironment } from '../src/options';
 
@@ -97,8 +98,23 @@ describe('readOptions', () => {
       { logger: { log: () => undefined } },
       'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
     ],
+    [
+      'a logger with only info and error',
+      { logger: { info: () => undefined, error: () => undefined } },
+      'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+    ],
   ])('rejects %s with a coded error naming the option', (_what, options, code) => {
     expect(codeOf(() => readOptions(options as never))).toBe(code);
+  });
+
+  it('takes a Logger with every level method and child as it is', () => {
+    const logger = getLogger('app');
+    expect(readOptions({ logger }).logger).toBe(logger);
+    expect(() =>
+      readOptions({ logger: { info: () => undefined, error: () => undefined } }),
+    ).toThrow(
+      /option "logger" must be a winston, pino or bunyan logger, or a Logger with trace, debug, info, warn, error, fatal, child methods/,
+    );
   });
 
   it('names the option, the value and what was expected', () => {
