@@ -111,7 +111,7 @@ describe('readOptions', () => {
     const logger = getLogger('app');
     expect(readOptions({ logger }).logger).toBe(logger);
     expect(() =>
-      readOptions({ logger: { info: () => undefined, error: () => undefined } }),
+      readOptions({ logger: { info: () => undefined, error: () => undefined } as never }),
     ).toThrow(
       /option "logger" must be a winston, pino or bunyan logger, or a Logger with trace, debug, info, warn, error, fatal, child methods/,
     );
