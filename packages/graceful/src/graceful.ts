@@ -12,6 +12,7 @@ import { resolveOptions } from './options';
 import type { ResolvedOptions } from './options';
 import { leaveCluster, roleOf, tellParent, watchParent } from './process-role';
 import { describeReason, exitCodeOf } from './shutdown-reason';
+import { isSignalDeferred } from './signal-deferral';
 import type {
   CheckOptions,
   ErrorContext,
@@ -311,6 +312,7 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   }
 
   #onSignal(signal: NodeJS.Signals): void {
+    if (isSignalDeferred(signal)) return;
     if (this.#state === 'running') {
       this.#log.info(`${signal} received; shutting down`, { signal });
       void this.#begin({ kind: 'signal', signal }, 0);

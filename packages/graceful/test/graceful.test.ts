@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CHECK_INTERVAL, Graceful, describeReason } from '../src';
+import { CHECK_INTERVAL, Graceful, deferSignals, describeReason } from '../src';
 import type { ErrorInfo, GracefulEvents, GracefulOptions, ShutdownReason } from '../src';
 import type { LogFields } from '@lastcall/log-shim';
 import type { LogEntry, RecordingLogger } from './support';
@@ -920,6 +920,39 @@ describe('signals', () => {
     held.release();
     await within(graceful.shutdown(), PROMPTLY, 'the rest of the shutdown');
     expect(codes).toEqual([forced]);
+  });
+
+  it('leaves a signal alone while someone who deferred signals takes it, and acts once they stop', async () => {
+    const { graceful, codes } = create({ signals: ['SIGUSR2'], timeout: 10_000 });
+    graceful.start();
+    let isDeferred = true;
+    const takeBack = deferSignals((signal) => signal === 'SIGUSR2' && isDeferred);
+    try {
+      process.emit('SIGUSR2');
+      process.emit('SIGUSR2');
+      expect(graceful.state).toBe('running');
+      expect(codes).toEqual([]);
+      isDeferred = false;
+      process.emit('SIGUSR2');
+      expect(graceful.reason).toEqual({ kind: 'signal', signal: 'SIGUSR2' });
+    } finally {
+      takeBack();
+    }
+    await within(graceful.shutdown(), PROMPTLY, 'the shutdown');
+    expect(codes).toEqual([0]);
+  });
+
+  it('ignores a decider that throws, and takes the signal back when asked', () => {
+    const { graceful } = create({ signals: ['SIGUSR2'], timeout: 10_000 });
+    graceful.start();
+    const takeBackThrowing = deferSignals(() => {
+      throw new Error('broken decider');
+    });
+    const takeBack = deferSignals(() => true);
+    takeBack();
+    process.emit('SIGUSR2');
+    takeBackThrowing();
+    expect(graceful.reason).toEqual({ kind: 'signal', signal: 'SIGUSR2' });
   });
 });
 
