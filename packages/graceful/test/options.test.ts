@@ -1,6 +1,8 @@
+import bunyan from 'bunyan';
 import { Graceful, GracefulError } from '../src';
 import type { GracefulErrorCode, GracefulOptions } from '../src';
 import { describeValue } from '@lastcall/log-shim';
+import { resolveOptions } from '../src/options';
 import type { Logger } from '@lastcall/log-shim';
 import { cleanUpGracefuls, recordingLogger, remember, TIMER_SLACK, within } from './support';
 
@@ -388,4 +390,34 @@ describe('onShutdown() and addCheck() arguments', () => {
       });
     },
   );
+});
+
+describe('a winston, pino or bunyan logger given as it is', () => {
+  it('goes through log-shim: a bunyan record keeps its fields as fields and a plain msg', () => {
+    const records: Record<string, unknown>[] = [];
+    const logger = bunyan.createLogger({
+      name: 'app',
+      streams: [
+        {
+          type: 'raw',
+          level: 'trace',
+          stream: { write: (record: object) => records.push(record as Record<string, unknown>) },
+        },
+      ],
+    });
+    const { logger: adapted } = resolveOptions({ logger });
+    adapted.warn('shutdown hook "db pool" failed; the others go on', {
+      hook: 'db pool',
+      code: 'LASTCALL_ERR_GRACEFUL_HOOK_FAILED',
+    });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      name: 'app',
+      module: 'lastcall:graceful',
+      level: 40,
+      msg: 'shutdown hook "db pool" failed; the others go on',
+      hook: 'db pool',
+      code: 'LASTCALL_ERR_GRACEFUL_HOOK_FAILED',
+    });
+  });
 });

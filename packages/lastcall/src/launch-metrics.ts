@@ -1,6 +1,6 @@
 import { metricName, resolveAppName, sendIncrement } from '@lastcall/last-ditch';
 import type { StatsdLike } from '@lastcall/last-ditch';
-import { describeValue, getLogger } from '@lastcall/log-shim';
+import { adaptLogger, describeValue, detectLoggerKind, getLogger } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import { LastcallError } from './errors';
 
@@ -119,6 +119,12 @@ function readAppName(value: unknown): string | undefined {
 
 function readLogger(value: unknown): Logger | undefined {
   if (value === undefined) return undefined;
+  const kind = detectLoggerKind(value);
+  // A winston, pino or bunyan logger given as it is goes through log-shim's adapters and its
+  // redaction, as with setLogger, so that its fields stay fields.
+  if (kind !== undefined && kind !== 'level-methods') {
+    return adaptLogger(value as object, 'lastcall:launch-metrics');
+  }
   if (isRecord(value) && typeof value['warn'] === 'function') return value as unknown as Logger;
   return fail('option "logger"', value, 'a logger with a warn() method');
 }

@@ -1,3 +1,4 @@
+import bunyan from 'bunyan';
 import { getLogger } from '@lastcall/log-shim';
 import { MasterError } from '../src/errors';
 import { MASTER_DEFAULTS, MAX_WORKERS, readOptions, workersFromEnvironment } from '../src/options';
@@ -197,5 +198,33 @@ describe('workersFromEnvironment', () => {
     const options = readOptions({ workers: () => 1e5 });
     expect(codeOf(() => options.workers())).toBe('LASTCALL_ERR_MASTER_INVALID_WORKERS');
     expect(readOptions({ workers: 512 }).workers()).toBe(512);
+  });
+});
+
+describe('a winston, pino or bunyan logger given as it is', () => {
+  it('goes through log-shim: a bunyan record keeps its fields as fields and a plain msg', () => {
+    const records: Record<string, unknown>[] = [];
+    const logger = bunyan.createLogger({
+      name: 'app',
+      streams: [
+        {
+          type: 'raw',
+          level: 'trace',
+          stream: { write: (record: object) => records.push(record as Record<string, unknown>) },
+        },
+      ],
+    });
+    const { logger: adapted } = readOptions({ logger: logger });
+    adapted.info('worker exit', { slot: 1, code: 1, reason: 'crashed' });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      name: 'app',
+      module: 'lastcall:master',
+      level: 30,
+      msg: 'worker exit',
+      slot: 1,
+      code: 1,
+      reason: 'crashed',
+    });
   });
 });
