@@ -236,6 +236,7 @@ export class Master extends EventEmitter<MasterEvents> {
       rss: handle.rss,
       requests: handle.requests,
       connections: handle.connections,
+      droppedOutput: handle.droppedOutput,
       lastExit: slot?.lastExit,
     };
   }

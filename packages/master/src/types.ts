@@ -159,6 +159,12 @@ export interface WorkerInfo {
   readonly requests: number;
   /** Open connections of its servers, as last reported. */
   readonly connections: number;
+  /**
+   * Lines (and their bytes) of its stdout and stderr the master dropped because its own stdout or
+   * stderr did not keep up; a piece of a split long line counts as one line. Always set by
+   * `status()`; optional because a master of an earlier version (asked by a newer CLI) has none.
+   */
+  readonly droppedOutput?: { readonly lines: number; readonly bytes: number };
   /** How the previous worker of the slot ended. */
   readonly lastExit: WorkerExit | undefined;
 }

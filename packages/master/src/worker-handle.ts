@@ -1,5 +1,6 @@
 import type { Worker } from 'node:cluster';
-import { OutputTail } from './output-tail';
+import type { DroppedOutput } from './output-relay';
+import { WorkerOutput } from './worker-output';
 import type { WorkerFailure } from './errors';
 import { NotReadyError } from './failures';
 import { readLastcallMessage } from './protocol';
@@ -45,7 +46,7 @@ export class WorkerHandle {
   #isDeadlineArmed = false;
   #isKilled = false;
   #readyAt: number | undefined;
-  readonly #stderr: OutputTail | undefined;
+  readonly #output: WorkerOutput;
   readonly #times: HandleTimes;
   readonly #observer: WorkerObserver;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -59,8 +60,7 @@ export class WorkerHandle {
     this.#times = times;
     this.#observer = observer;
     const child = worker.process;
-    if (child.stdout) new OutputTail(child.stdout, process.stdout);
-    this.#stderr = child.stderr ? new OutputTail(child.stderr, process.stderr) : undefined;
+    this.#output = new WorkerOutput(child, { id: worker.id, slot });
     let onReady: () => void = () => undefined;
     let onNotReady: (error: NotReadyError) => void = () => undefined;
     this.ready = new Promise((resolve, reject) => {
@@ -179,7 +179,12 @@ export class WorkerHandle {
 
   /** The last 64 KiB of its stderr. */
   get stderrTail(): string {
-    return this.#stderr?.text ?? '';
+    return this.#output.stderrTail;
+  }
+
+  /** Lines of its stdout and stderr dropped because the master's could not keep up. */
+  get droppedOutput(): DroppedOutput {
+    return this.#output.dropped;
   }
 
   /**
