@@ -139,6 +139,7 @@ export async function status(target: Target, json: boolean, context: RemoteConte
         : `, heartbeat ${master.heartbeat.address}:${String(master.heartbeat.port)}`),
   );
   context.out(table(answer.workers));
+  for (const note of droppedOutputNotes(answer.workers)) context.out(note);
 }
 
 /** The workers as an aligned text table. */
@@ -174,6 +175,22 @@ export function table(workers: readonly WorkerInfo[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/**
+ * One line per worker whose output the master dropped (its own stdout or stderr did not keep
+ * up), to print under the table: a rare event that does not earn a column.
+ */
+export function droppedOutputNotes(workers: readonly WorkerInfo[]): string[] {
+  return workers.flatMap((worker) => {
+    const dropped = worker.droppedOutput;
+    if (dropped === undefined || dropped.lines === 0) return [];
+    return [
+      `slot ${String(worker.slot)} (pid ${String(worker.pid ?? '-')}): ${String(dropped.lines)} ` +
+        `lines of output dropped (${(dropped.bytes / 2 ** 20).toFixed(1)} MiB): the master's ` +
+        'stdout or stderr did not keep up',
+    ];
+  });
 }
 
 /** `3h 2m`, `5m 10s`, `42s`. */
