@@ -52,9 +52,8 @@ export interface OutputRelayOptions {
  *   wait in the worker, and up to `bufferBytes` of whole lines wait here for the `'drain'`;
  * - once the target has been full for the pause limit, the pipe is read on (all the relays into
  *   the target together at most `dropReadRate` bytes a second; the rest waits in the workers),
- *   and the newest whole lines
- *   beyond `bufferBytes` are dropped, counted (`dropped`) and logged at most once every
- *   `reportInterval`;
+ *   and the newest whole lines beyond `bufferBytes` are dropped, counted (`dropped`) and logged
+ *   at most once every `reportInterval`;
  * - a line longer than `maxLineBytes` is split (see {@link LineSplitter}).
  *
  * Nothing it does throws from its stream handlers.
