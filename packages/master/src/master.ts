@@ -25,6 +25,32 @@ type MasterState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 const noop = (): void => undefined;
 
 /**
+ * ms the master waits, after a worker says it received a stop signal, for the same signal to
+ * reach the master itself: a signal to the whole process group reaches every process within
+ * moments, even on a busy machine, and then the master's own shutdown drains the worker.
+ */
+const GROUP_SIGNAL_WINDOW = 500;
+
+/** The longest drain reason a log line carries, in characters. */
+const MAX_REASON_LENGTH = 1000;
+
+/**
+ * A worker's drain reason as one bounded line. The worker sent it: a reason nested thousands of
+ * levels deep makes JSON.stringify throw, and a huge one would flood the log.
+ */
+function describeDrainReason(reason: Record<string, unknown> | undefined): string {
+  let text: string;
+  try {
+    text = JSON.stringify(reason ?? {});
+  } catch {
+    return '[a reason that cannot be written as JSON]';
+  }
+  return text.length > MAX_REASON_LENGTH
+    ? `${text.slice(0, MAX_REASON_LENGTH)}…[${String(text.length - MAX_REASON_LENGTH)} more characters]`
+    : text;
+}
+
+/**
  * A cluster master that never drops a request. It forks `workers` workers, each running the
  * worker runtime before the app; replaces a worker the moment it says it is shutting down
  * (a crash) or dies, with backoff for a slot whose workers keep dying young; restarts them one
@@ -44,6 +70,8 @@ export class Master extends EventEmitter<MasterEvents> {
   #onStartProgress: (() => void) | undefined;
   #heartbeat: Heartbeat | undefined;
   #isShuttingDown = false;
+  /** Timers of worker signals waiting to tell a group signal from a worker's own. */
+  readonly #pendingSignals = new Set<NodeJS.Timeout>();
   readonly #router: RequestRouter;
   readonly #upkeep: Upkeep;
   readonly #hooks: ProcessHooks;
@@ -296,7 +324,35 @@ export class Master extends EventEmitter<MasterEvents> {
     return handle;
   }
 
+  /**
+   * A worker received SIGTERM, SIGINT or SIGHUP and left it to the master. Sent to the whole
+   * process group, the same signal reaches the master within moments, and the master's own
+   * shutdown drains every worker in its order: nothing to do here. Sent to that worker alone, it
+   * is replaced through the rolling path, its replacement ready before it drains.
+   */
+  #onWorkerSignal(handle: WorkerHandle, signal: NodeJS.Signals): void {
+    const timer = setTimeout(() => {
+      this.#pendingSignals.delete(timer);
+      if (this.#isShuttingDown || this.#state !== 'running' || handle.state !== 'ready') return;
+      void this.#replaceForUpkeep(handle, `${signal} sent to the worker alone`);
+    }, GROUP_SIGNAL_WINDOW);
+    timer.unref();
+    this.#pendingSignals.add(timer);
+  }
+
   readonly #observer: WorkerObserver = {
+    signal: (handle, signal) => {
+      this.#onWorkerSignal(handle, signal);
+    },
+    handlerFailed: (handle, event, error) => {
+      this.#log.error(
+        `a handler of worker ${String(handle.slot)}'s ${event} event threw; ignored`,
+        {
+          slot: handle.slot,
+          err: error,
+        },
+      );
+    },
     request: (handle, message) => {
       void this.#router.answer(handle, message);
     },
@@ -311,7 +367,7 @@ export class Master extends EventEmitter<MasterEvents> {
     draining: (handle, reason) => {
       this.#emitAndLog('drain', {
         ...this.#workerInfo(handle),
-        reason: JSON.stringify(reason ?? {}),
+        reason: describeDrainReason(reason),
       });
       const slot = this.#slots[handle.slot];
       // The only worker serving its port keeps listening until its replacement is ready; with

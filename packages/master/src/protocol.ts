@@ -48,9 +48,20 @@ export interface PongMessage {
   readonly seq: number;
 }
 
+/**
+ * Worker → master: the worker received a stop signal (SIGTERM, SIGINT, SIGHUP) and left it to
+ * the master, which drains it in its own order when the signal went to the whole group, or
+ * replaces it (the replacement first) when it was the worker's alone.
+ */
+export interface SignalMessage {
+  readonly lastcall: 1;
+  readonly type: 'signal';
+  readonly signal: NodeJS.Signals;
+}
+
 /** Every lastcall message a worker may send. */
 export type WorkerMessage =
-  ReadyMessage | DrainingMessage | StatsMessage | RequestMessage | PongMessage;
+  ReadyMessage | DrainingMessage | StatsMessage | RequestMessage | PongMessage | SignalMessage;
 
 /** The lastcall message `value` is, or undefined when it is the app's own. */
 export function readLastcallMessage(

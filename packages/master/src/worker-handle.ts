@@ -16,7 +16,14 @@ export interface WorkerObserver {
   exit(handle: WorkerHandle, exit: WorkerExit): void;
   /** The worker asks the master something (`requestMaster`). */
   request(handle: WorkerHandle, message: Record<string, unknown>): void;
+  /** The worker received a stop signal and left it to the master. */
+  signal(handle: WorkerHandle, signal: NodeJS.Signals): void;
+  /** A handler of one of the worker's events threw: logged, and the master carries on. */
+  handlerFailed(handle: WorkerHandle, event: string, error: unknown): void;
 }
+
+/** The stop signals a worker leaves to its master (see the worker runtime). */
+const DEFERRED_SIGNALS: ReadonlySet<string> = new Set(['SIGTERM', 'SIGINT', 'SIGHUP']);
 
 /** The timing options a handle needs. */
 export interface HandleTimes {
@@ -93,13 +100,21 @@ export class WorkerHandle {
       if (address.port === readyOn.port && isOnAddress) becomeReady();
     });
     worker.on('message', (value: unknown) => {
-      const message = readLastcallMessage(value);
-      if (message === undefined) return;
-      if (message.type === 'ready' && times.readyOn === 'message') becomeReady();
-      else if (message.type === 'stats') this.#readStats(message);
-      else if (message.type === 'draining') this.#onDraining(message['reason']);
-      else if (message.type === 'pong') this.#onPong(message['seq']);
-      else if (message.type === 'request') observer.request(this, message);
+      // Whatever a worker sends, nothing it does may throw out of the master's event handler.
+      try {
+        const message = readLastcallMessage(value);
+        if (message === undefined) return;
+        if (message.type === 'ready' && times.readyOn === 'message') becomeReady();
+        else if (message.type === 'stats') this.#readStats(message);
+        else if (message.type === 'draining') this.#onDraining(message['reason']);
+        else if (message.type === 'pong') this.#onPong(message['seq']);
+        else if (message.type === 'request') observer.request(this, message);
+        else if (message.type === 'signal' && DEFERRED_SIGNALS.has(String(message['signal']))) {
+          observer.signal(this, message['signal'] as NodeJS.Signals);
+        }
+      } catch (error) {
+        observer.handlerFailed(this, 'message', error);
+      }
     });
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {

@@ -11,7 +11,7 @@
 import cluster from 'node:cluster';
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
-import { Graceful } from '@lastcall/graceful';
+import { Graceful, deferSignals } from '@lastcall/graceful';
 import { getLogger, reopenLogs } from '@lastcall/log-shim';
 import { createTerminator } from '@lastcall/terminator';
 import type { Terminator } from '@lastcall/terminator';
@@ -41,6 +41,9 @@ const DRAIN_DELAY = 100;
 
 /** The share of the master's drainTimeout a worker's own shutdown deadline gets. */
 const OWN_DEADLINE_SHARE = 0.9;
+
+/** The signals a worker leaves to its master while it has one. */
+const WORKER_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 if (cluster.isWorker && process.env[MASTER_ENV] === '1') startRuntime();
 
@@ -102,6 +105,23 @@ function startRuntime(): void {
   };
   // After the app's main module: a Graceful it starts there is the one adopted.
   setImmediate(adopt);
+
+  // A signal sent to the whole process group (systemd's control-group kill, Ctrl-C in a terminal,
+  // `kill -- -PGID`) reaches this worker beside its master. While the master is there it decides:
+  // it drains this worker in its own order, or, when the signal was this worker's alone, forks
+  // the replacement first. A Graceful here leaves these signals alone meanwhile; without a master
+  // the worker drains by itself.
+  deferSignals(() => process.connected);
+  for (const signal of WORKER_SIGNALS) {
+    process.on(signal, () => {
+      if (process.connected) {
+        log.info(`${signal} received; the master decides`, { signal });
+        tellMaster({ lastcall: 1, type: 'signal', signal });
+      } else {
+        void adopt().shutdown();
+      }
+    });
+  }
 
   // The master answers a worker that shuts down by itself with `go` (others serve its port:
   // close the listener now) or `hold` (it is the only one: keep listening until the drain order
