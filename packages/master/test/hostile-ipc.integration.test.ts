@@ -1,0 +1,31 @@
+/**
+ * The master never dies of what a worker sends it: malformed lastcall messages (wrong types, an
+ * unknown type, a 4 MiB payload, a signal that is not one, a drain reason nested 20,000 levels
+ * deep that JSON.stringify throws on) are ignored or handled, and the master goes on serving,
+ * replacing the worker that said it was draining.
+ */
+import { get, killApps, sleep, startMaster } from './support';
+
+afterEach(killApps);
+
+it('survives hostile lastcall messages from a worker and keeps serving', async () => {
+  const app = startMaster({ workers: 2, readyTimeout: 10_000 });
+  await app.waitFor('started', 20_000);
+  const port = app.port();
+  const sent = await get(port, '/hostile-ipc');
+  expect(sent).toMatchObject({ status: 200, body: 'sent' });
+  // The worker that sent `draining` is replaced; the master is alive and both slots serve.
+  const deadline = Date.now() + 15_000;
+  while (app.eventsNamed('fork').length < 3 && Date.now() < deadline) await sleep(50);
+  expect({ forks: app.eventsNamed('fork').length, stderr: app.stderr() }).toEqual({
+    forks: 3,
+    stderr: expect.not.stringMatching(/uncaughtException/) as unknown,
+  });
+  await sleep(1000);
+  const answers = await Promise.all(Array.from({ length: 20 }, () => get(port, '/pid')));
+  expect(answers.every((answer) => 'status' in answer && answer.status === 200)).toBe(true);
+  expect(app.child.exitCode).toBeNull();
+  const drains = app.eventsNamed('drain');
+  expect(drains).toHaveLength(1);
+  expect(drains[0]?.['reason']).toBe('[a reason that cannot be written as JSON]');
+});
