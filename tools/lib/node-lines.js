@@ -65,10 +65,13 @@ function ensureNodeBinary(version, cache) {
   const binary = path.join(home, 'package', 'bin', 'node');
   if (reportsVersion(binary, version)) return binary;
 
-  fs.mkdirSync(cache, { recursive: true, mode: 0o700 });
+  // Readable by every user: tests run processes as a second user (packages/lastcall's run-folder
+  // test), and a Node binary is no secret.
+  fs.mkdirSync(cache, { recursive: true, mode: 0o755 });
   // Unpack into a private temp folder first and rename it into place, so that an interrupted
   // fetch never leaves a half-written binary where the next run would trust it.
   const staging = fs.mkdtempSync(path.join(cache, `.${version}-`));
+  fs.chmodSync(staging, 0o755);
   try {
     const spec = `${binaryPackage()}@${version}`;
     const tarball = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', staging], {

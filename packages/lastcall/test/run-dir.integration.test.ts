@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { WORKER_APP, freePort, killClis, makeTempDir, runCli, spawnCli } from './cli-support';
@@ -14,6 +15,8 @@ import { WORKER_APP, freePort, killClis, makeTempDir, runCli, spawnCli } from '.
 // Unique per run: a user left behind by a killed run never collides with the next one.
 const ATTACKER = `lcx${Date.now().toString(36)}${String(process.pid % 1000)}`;
 let attacker: { uid: number; gid: number };
+/** A copy of this Node that the second user can run, whatever the modes of the folders above ours. */
+let intruderNode: string;
 const intruders = new Set<ChildProcessByStdio<null, Readable, Readable>>();
 
 beforeAll(() => {
@@ -29,9 +32,16 @@ beforeAll(() => {
   const id = (flag: string): number =>
     Number(spawnSync('id', [flag, ATTACKER], { encoding: 'utf8' }).stdout.trim());
   attacker = { uid: id('-u'), gid: id('-g') };
+  // Not makeTempDir(): killClis() removes those after each test.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-intruder-node-'));
+  fs.chmodSync(dir, 0o755);
+  intruderNode = path.join(dir, 'node');
+  fs.copyFileSync(process.execPath, intruderNode);
+  fs.chmodSync(intruderNode, 0o755);
 });
 
 afterAll(async () => {
+  fs.rmSync(path.dirname(intruderNode), { recursive: true, force: true });
   // userdel refuses while a process of the user lives: wait for the intruders to be gone.
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const deleted = spawnSync('userdel', [ATTACKER], { encoding: 'utf8', timeout: 20_000 });
@@ -64,7 +74,8 @@ function sharedTmp(): string {
 
 /** Runs a script as the second user; resolves once it prints `ready`. */
 async function asIntruder(script: string): Promise<{ output: () => string }> {
-  const child = spawn(process.execPath, ['-e', script], {
+  const child = spawn(intruderNode, ['-e', script], {
+    cwd: path.dirname(intruderNode),
     uid: attacker.uid,
     gid: attacker.gid,
     stdio: ['ignore', 'pipe', 'pipe'],

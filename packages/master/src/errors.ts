@@ -27,10 +27,11 @@ export interface WorkerFailure {
   readonly slot: number;
   readonly pid: number | undefined;
   /**
-   * Why it failed: it exited before it was ready, it was not ready in time, or `beforeFork`
-   * threw (its stack is in `stderrTail`).
+   * Why it failed: it exited before it was ready, it was not ready in time, `beforeFork` threw
+   * (its stack is in `stderrTail`), or the process could not be spawned (EAGAIN at the process
+   * limit, ENOMEM: the error is in `stderrTail`).
    */
-  readonly reason: 'exited' | 'timeout' | 'before-fork';
+  readonly reason: 'exited' | 'timeout' | 'before-fork' | 'fork-failed';
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   /** The last lines of its stderr, at most 64 KiB. */

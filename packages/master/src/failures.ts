@@ -14,7 +14,9 @@ export function describeFailures(failures: readonly WorkerFailure[]): string {
           ? 'was not ready in time'
           : failure.reason === 'before-fork'
             ? 'could not be forked: beforeFork threw'
-            : `exited with ${failure.signal === null ? `code ${String(failure.code)}` : failure.signal}`;
+            : failure.reason === 'fork-failed'
+              ? 'could not be forked (the process could not be spawned)'
+              : `exited with ${failure.signal === null ? `code ${String(failure.code)}` : failure.signal}`;
       const tail = failure.stderrTail.trim();
       const shown = tail.length > MESSAGE_TAIL ? `…${tail.slice(-MESSAGE_TAIL)}` : tail;
       return `slot ${String(failure.slot)} (pid ${String(failure.pid)}) ${how}${shown === '' ? '' : `; stderr:\n${shown}`}`;

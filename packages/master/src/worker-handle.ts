@@ -117,7 +117,8 @@ export class WorkerHandle {
       }
     });
     this.exited = new Promise((resolve) => {
-      worker.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      const finish = (code: number | null, signal: NodeJS.Signals | null, forkError?: Error) => {
+        if (this.#state === 'exited') return;
         const wasStarting = this.#state === 'starting';
         this.#state = 'exited';
         for (const timer of this.#timers) clearTimeout(timer);
@@ -125,11 +126,26 @@ export class WorkerHandle {
           code,
           signal,
           uptime: Date.now() - this.forkedAt,
-          reason: this.#exitReason(wasStarting),
+          reason: forkError === undefined ? this.#exitReason(wasStarting) : 'failed-start',
         };
-        if (wasStarting) onNotReady(new NotReadyError(this.#failure('exited', code, signal)));
+        if (wasStarting) {
+          const failure =
+            forkError === undefined
+              ? this.#failure('exited', code, signal)
+              : { ...this.#failure('fork-failed'), stderrTail: forkError.message };
+          onNotReady(new NotReadyError(failure));
+        }
         observer.exit(this, exit);
         resolve(exit);
+      };
+      worker.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+        finish(code, signal);
+      });
+      // A fork that fails (EAGAIN at the process limit, ENOMEM) emits 'error' and never 'exit':
+      // without this listener the error would be the master's uncaught exception.
+      worker.on('error', (error: Error) => {
+        if (this.pid === undefined) finish(null, null, error);
+        else observer.handlerFailed(this, 'error', error);
       });
     });
   }

@@ -27,5 +27,10 @@ it('survives hostile lastcall messages from a worker and keeps serving', async (
   expect(app.child.exitCode).toBeNull();
   const drains = app.eventsNamed('drain');
   expect(drains).toHaveLength(1);
-  expect(drains[0]?.['reason']).toBe('[a reason that cannot be written as JSON]');
+  // Bounded either way: V8 before Node 26 throws on JSON.stringify at this depth, 26 writes it.
+  const reason = String(drains[0]?.['reason']);
+  expect(reason.length).toBeLessThan(1100);
+  expect(reason).toMatch(
+    /^(\[a reason that cannot be written as JSON\]|\{"deeper":.*…\[\d+ more characters\])$/,
+  );
 });
