@@ -375,8 +375,11 @@ export class Master extends EventEmitter<MasterEvents> {
       const othersServing = this.#slots.filter(
         (other) => other !== slot && other.current?.state === 'ready',
       ).length;
+      // A worker that was never ready holds nothing worth keeping: it goes at once, with its
+      // exit code and stderr for the start or restart that waits on it.
+      const wasEverReady = handle.startup !== undefined;
       const isAlone = this.#options.ports !== undefined || othersServing === 0;
-      handle.send({ lastcall: 1, type: isAlone ? 'hold' : 'go' });
+      handle.send({ lastcall: 1, type: isAlone && wasEverReady ? 'hold' : 'go' });
       if (slot?.current === handle) this.#replaceLost(slot, Date.now() - handle.forkedAt);
     },
     exit: (handle, exit) => {

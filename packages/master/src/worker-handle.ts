@@ -76,8 +76,11 @@ export class WorkerHandle {
     });
     // A caller that never awaits readiness (a respawn) must not cause an unhandled rejection.
     this.ready.catch(() => undefined);
+    // A worker that began to shut down before it was ready (it crashed asynchronously while
+    // starting) is no longer `starting`, but its readiness must still settle: at its exit, or
+    // here at the timeout, whichever comes first.
     const readyTimer = this.#after(times.readyTimeout, () => {
-      if (this.#state !== 'starting') return;
+      if (this.#readyAt !== undefined || this.#state === 'exited') return;
       onNotReady(new NotReadyError(this.#failure('timeout')));
     });
     const becomeReady = (): void => {
@@ -119,7 +122,9 @@ export class WorkerHandle {
     this.exited = new Promise((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null, forkError?: Error) => {
         if (this.#state === 'exited') return;
-        const wasStarting = this.#state === 'starting';
+        const wasNeverReady = this.#readyAt === undefined;
+        // One the master told to drain before it was ready (a stop during a start) drained.
+        const wasStarting = wasNeverReady && !this.#isDrainOrdered;
         this.#state = 'exited';
         for (const timer of this.#timers) clearTimeout(timer);
         const exit: WorkerExit = {
@@ -128,7 +133,7 @@ export class WorkerHandle {
           uptime: Date.now() - this.forkedAt,
           reason: forkError === undefined ? this.#exitReason(wasStarting) : 'failed-start',
         };
-        if (wasStarting) {
+        if (wasNeverReady) {
           const failure =
             forkError === undefined
               ? this.#failure('exited', code, signal)

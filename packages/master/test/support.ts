@@ -12,7 +12,8 @@ export { killApps, makeTempDir, waitForCount } from '../../graceful/test/run-app
 export type { App, AppEvent };
 
 /** The worker builds test/fixtures/worker-app.js knows. */
-export type Build = 'good' | 'crash-at-start' | 'never-ready' | 'slow-start';
+export type Build =
+  'good' | 'crash-at-start' | 'async-crash-at-start' | 'never-ready' | 'slow-start';
 
 /** A running master fixture and the file its workers read their build from. */
 export interface MasterApp extends App {
