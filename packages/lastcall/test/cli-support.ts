@@ -137,10 +137,30 @@ export async function runCli(
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }
 
-/** SIGKILLs every command still running and removes the temp folders. */
+/** Process groups a test started (`detached: true`), killed whole by {@link killClis}. */
+const groups = new Set<number>();
+
+/**
+ * Marks `pid` as the leader of a process group of the test's own (a child spawned with
+ * `detached: true`), so that {@link killClis} kills the whole group: a master and its workers
+ * never outlive a failing test.
+ */
+export function trackGroup(pid: number | undefined): void {
+  if (pid !== undefined) groups.add(pid);
+}
+
+/** SIGKILLs every command and process group still running and removes the temp folders. */
 export function killClis(): void {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }
+  groups.clear();
   for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 

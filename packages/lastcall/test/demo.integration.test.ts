@@ -14,25 +14,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { get, startLoad } from '../../master/test/support';
-import { cliEnv, freePort, killClis, makeTempDir } from './cli-support';
+import { cliEnv, freePort, killClis, makeTempDir, trackGroup } from './cli-support';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const START = path.join(ROOT, 'examples', 'demo', 'start.js');
 const HINTS_HEADING = 'Try, in another terminal, in this repo:';
 
-const groups = new Set<number>();
-
-afterEach(() => {
-  for (const pid of groups) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // the group is gone already
-    }
-  }
-  groups.clear();
-  killClis();
-});
+afterEach(killClis);
 
 interface Demo {
   readonly child: ChildProcessByStdio<null, Readable, Readable>;
@@ -54,7 +42,7 @@ function startDemo(command: readonly string[], env: NodeJS.ProcessEnv): Demo {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (child.pid !== undefined) groups.add(child.pid);
+  trackGroup(child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -11,21 +11,18 @@ import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Pool } from 'undici';
 import { sleep, startLoad } from '../../master/test/support';
-import { BIN, WORKER_APP, cliEnv, freePort, killClis, makeTempDir, runCli } from './cli-support';
+import {
+  BIN,
+  WORKER_APP,
+  cliEnv,
+  freePort,
+  killClis,
+  makeTempDir,
+  runCli,
+  trackGroup,
+} from './cli-support';
 
-const groups = new Set<number>();
-
-afterEach(() => {
-  for (const pid of groups) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  groups.clear();
-  killClis();
-});
+afterEach(killClis);
 
 interface Group {
   readonly child: ChildProcessByStdio<Writable | null, Readable, Readable>;
@@ -59,7 +56,7 @@ async function startGroup(command: (args: string[]) => [string, string[]] = plai
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  if (child.pid !== undefined) groups.add(child.pid);
+  trackGroup(child.pid);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -134,7 +131,6 @@ describe('a signal to the whole process group', () => {
     it(`${signal} to the group drains every worker through the master: 6 slow requests complete, nothing reset, exit 0 (3 rounds)`, async () => {
       for (let round = 1; round <= 3; round += 1) {
         await signalTheGroup(signal, round);
-        groups.clear();
       }
     });
   }
