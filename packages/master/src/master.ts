@@ -31,6 +31,9 @@ const noop = (): void => undefined;
  */
 const GROUP_SIGNAL_WINDOW = 500;
 
+/** ms between two warnings about malformed messages from one worker. */
+const MALFORMED_WARNING_INTERVAL = 10_000;
+
 /** The longest drain reason a log line carries, in characters. */
 const MAX_REASON_LENGTH = 1000;
 
@@ -72,6 +75,8 @@ export class Master extends EventEmitter<MasterEvents> {
   #isShuttingDown = false;
   /** Timers of worker signals waiting to tell a group signal from a worker's own. */
   readonly #pendingSignals = new Set<NodeJS.Timeout>();
+  /** When each worker was last warned about a malformed message. */
+  readonly #malformedWarnedAt = new WeakMap<WorkerHandle, number>();
   readonly #router: RequestRouter;
   readonly #upkeep: Upkeep;
   readonly #hooks: ProcessHooks;
@@ -343,6 +348,22 @@ export class Master extends EventEmitter<MasterEvents> {
   readonly #observer: WorkerObserver = {
     signal: (handle, signal) => {
       this.#onWorkerSignal(handle, signal);
+    },
+    malformed: (handle, type) => {
+      // One warning per worker every MALFORMED_WARNING_INTERVAL: a worker that floods the
+      // channel with garbage must not flood the log too.
+      const now = Date.now();
+      const last = this.#malformedWarnedAt.get(handle);
+      if (last !== undefined && now - last < MALFORMED_WARNING_INTERVAL) return;
+      this.#malformedWarnedAt.set(handle, now);
+      this.#log.warn(
+        `worker ${String(handle.slot)} sent a lastcall message of an unknown type or shape; ignored (at most one such warning every ${String(MALFORMED_WARNING_INTERVAL / 1000)} s)`,
+        {
+          slot: handle.slot,
+          pid: handle.pid,
+          type: typeof type === 'string' ? type.slice(0, 100) : typeof type,
+        },
+      );
     },
     handlerFailed: (handle, event, error) => {
       this.#log.error(

@@ -18,6 +18,8 @@ export interface WorkerObserver {
   request(handle: WorkerHandle, message: Record<string, unknown>): void;
   /** The worker received a stop signal and left it to the master. */
   signal(handle: WorkerHandle, signal: NodeJS.Signals): void;
+  /** The worker sent a lastcall message of an unknown type or shape: ignored. */
+  malformed(handle: WorkerHandle, type: unknown): void;
   /** A handler of one of the worker's events threw: logged, and the master carries on. */
   handlerFailed(handle: WorkerHandle, event: string, error: unknown): void;
 }
@@ -114,6 +116,8 @@ export class WorkerHandle {
         else if (message.type === 'request') observer.request(this, message);
         else if (message.type === 'signal' && DEFERRED_SIGNALS.has(String(message['signal']))) {
           observer.signal(this, message['signal'] as NodeJS.Signals);
+        } else if (message.type !== 'ready') {
+          observer.malformed(this, message.type);
         }
       } catch (error) {
         observer.handlerFailed(this, 'message', error);

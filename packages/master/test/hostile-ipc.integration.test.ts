@@ -25,6 +25,9 @@ it('survives hostile lastcall messages from a worker and keeps serving', async (
   const answers = await Promise.all(Array.from({ length: 20 }, () => get(port, '/pid')));
   expect(answers.every((answer) => 'status' in answer && answer.status === 200)).toBe(true);
   expect(app.child.exitCode).toBeNull();
+  // Four malformed messages (type 42, no type, two bad signals): one rate-limited warning.
+  const warnings = app.stderr().match(/sent a lastcall message of an unknown type or shape/g) ?? [];
+  expect(warnings).toHaveLength(1);
   const drains = app.eventsNamed('drain');
   expect(drains).toHaveLength(1);
   // Bounded either way: V8 before Node 26 throws on JSON.stringify at this depth, 26 writes it.
