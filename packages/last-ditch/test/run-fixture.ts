@@ -47,11 +47,15 @@ export interface FixtureOptions {
  * Runs the fixture with `scenario` (as JSON in LAST_DITCH_FIXTURE; only PATH is inherited) and
  * extra env/argv; rejects if it has not exited in `options.ms`.
  */
-export function runFixture(scenario: object, options: FixtureOptions = {}): Promise<FixtureRun> {
-  const fixture = options.fixture ?? 'crash.js';
-  const child = spawn(
+/** Starts `options.fixture` with `scenario` in LAST_DITCH_FIXTURE; only PATH is inherited. */
+function spawnFixture(
+  scenario: object,
+  options: FixtureOptions,
+  stderr: 'pipe' | number,
+): ChildProcess {
+  return spawn(
     process.execPath,
-    [path.join(__dirname, 'fixtures', fixture), ...(options.args ?? [])],
+    [path.join(__dirname, 'fixtures', options.fixture ?? 'crash.js'), ...(options.args ?? [])],
     {
       cwd: options.cwd ?? os.tmpdir(),
       env: {
@@ -59,14 +63,19 @@ export function runFixture(scenario: object, options: FixtureOptions = {}): Prom
         ...options.env,
         LAST_DITCH_FIXTURE: JSON.stringify(scenario),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', stderr],
     },
   );
+}
+
+export function runFixture(scenario: object, options: FixtureOptions = {}): Promise<FixtureRun> {
+  const fixture = options.fixture ?? 'crash.js';
+  const child = spawnFixture(scenario, options, 'pipe');
   const stdout: Buffer[] = [];
   running.set(child, stdout);
   const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   const ms = options.ms ?? 15_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -205,19 +214,7 @@ export async function runWithUnreadStderr(
 ): Promise<UnreadRun> {
   const fixture = options.fixture ?? 'crash.js';
   const fifo = stderr === 'full-fifo' ? openFullFifo(makeTempDir()) : undefined;
-  const child = spawn(
-    process.execPath,
-    [path.join(__dirname, 'fixtures', fixture), ...(options.args ?? [])],
-    {
-      cwd: options.cwd ?? os.tmpdir(),
-      env: {
-        PATH: process.env['PATH'],
-        ...options.env,
-        LAST_DITCH_FIXTURE: JSON.stringify(scenario),
-      },
-      stdio: ['ignore', 'pipe', fifo === undefined ? 'pipe' : fifo.writer],
-    },
-  );
+  const child = spawnFixture(scenario, options, fifo === undefined ? 'pipe' : fifo.writer);
   if (fifo !== undefined) fs.closeSync(fifo.writer);
   const stdout: Buffer[] = [];
   running.set(child, stdout);
@@ -277,7 +274,8 @@ function openFullFifo(dir: string): { reader: number; writer: number; prefilled:
   return { reader, writer, prefilled };
 }
 
-function drainFifo(reader: number): Buffer {
+/** Reads whatever a non-blocking FIFO reader holds now, until it is empty or closed. */
+export function drainFifo(reader: number): Buffer {
   const chunks: Buffer[] = [];
   for (;;) {
     const chunk = Buffer.alloc(65536);

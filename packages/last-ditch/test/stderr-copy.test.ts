@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { copyToStderr, isNonBlocking, stderrKind } from '../src/stderr-copy';
+import { drainFifo } from './run-fixture';
 
 let dir: string;
 const cleanups: (() => void)[] = [];
@@ -51,20 +52,7 @@ function fill(file: string): number {
 }
 
 function readAll(reader: number): string {
-  const chunks: Buffer[] = [];
-  for (;;) {
-    const chunk = Buffer.alloc(65536);
-    let count: number;
-    try {
-      count = fs.readSync(reader, chunk, 0, chunk.length, null);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
-      throw error;
-    }
-    if (count === 0) break;
-    chunks.push(chunk.subarray(0, count));
-  }
-  return Buffer.concat(chunks).toString('latin1');
+  return drainFifo(reader).toString('latin1');
 }
 
 describe('copyToStderr', () => {
