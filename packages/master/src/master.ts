@@ -73,8 +73,6 @@ export class Master extends EventEmitter<MasterEvents> {
   #onStartProgress: (() => void) | undefined;
   #heartbeat: Heartbeat | undefined;
   #isShuttingDown = false;
-  /** Timers of worker signals waiting to tell a group signal from a worker's own. */
-  readonly #pendingSignals = new Set<NodeJS.Timeout>();
   /** When each worker was last warned about a malformed message. */
   readonly #malformedWarnedAt = new WeakMap<WorkerHandle, number>();
   readonly #router: RequestRouter;
@@ -336,13 +334,10 @@ export class Master extends EventEmitter<MasterEvents> {
    * is replaced through the rolling path, its replacement ready before it drains.
    */
   #onWorkerSignal(handle: WorkerHandle, signal: NodeJS.Signals): void {
-    const timer = setTimeout(() => {
-      this.#pendingSignals.delete(timer);
+    setTimeout(() => {
       if (this.#isShuttingDown || this.#state !== 'running' || handle.state !== 'ready') return;
       void this.#replaceForUpkeep(handle, `${signal} sent to the worker alone`);
-    }, GROUP_SIGNAL_WINDOW);
-    timer.unref();
-    this.#pendingSignals.add(timer);
+    }, GROUP_SIGNAL_WINDOW).unref();
   }
 
   readonly #observer: WorkerObserver = {
