@@ -59,6 +59,9 @@ export interface SignalMessage {
   readonly signal: NodeJS.Signals;
 }
 
+/** The stop signals a worker leaves to its master while it has one (see {@link SignalMessage}). */
+export const WORKER_STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
 /** Every lastcall message a worker may send. */
 export type WorkerMessage =
   ReadyMessage | DrainingMessage | StatsMessage | RequestMessage | PongMessage | SignalMessage;

@@ -3,7 +3,7 @@ import type { DroppedOutput } from './output-relay';
 import { WorkerOutput } from './worker-output';
 import type { WorkerFailure } from './errors';
 import { NotReadyError } from './failures';
-import { readLastcallMessage } from './protocol';
+import { WORKER_STOP_SIGNALS, readLastcallMessage } from './protocol';
 import type { DrainMessage } from './protocol';
 import type { ReadyOn, WorkerExit, WorkerState } from './types';
 
@@ -23,9 +23,6 @@ export interface WorkerObserver {
   /** A handler of one of the worker's events threw: logged, and the master carries on. */
   handlerFailed(handle: WorkerHandle, event: string, error: unknown): void;
 }
-
-/** The stop signals a worker leaves to its master (see the worker runtime). */
-const DEFERRED_SIGNALS: ReadonlySet<string> = new Set(['SIGTERM', 'SIGINT', 'SIGHUP']);
 
 /** The timing options a handle needs. */
 export interface HandleTimes {
@@ -114,7 +111,10 @@ export class WorkerHandle {
         else if (message.type === 'draining') this.#onDraining(message['reason']);
         else if (message.type === 'pong') this.#onPong(message['seq']);
         else if (message.type === 'request') observer.request(this, message);
-        else if (message.type === 'signal' && DEFERRED_SIGNALS.has(String(message['signal']))) {
+        else if (
+          message.type === 'signal' &&
+          WORKER_STOP_SIGNALS.includes(message['signal'] as NodeJS.Signals)
+        ) {
           observer.signal(this, message['signal'] as NodeJS.Signals);
         } else if (message.type !== 'ready') {
           observer.malformed(this, message.type);

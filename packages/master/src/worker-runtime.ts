@@ -15,7 +15,13 @@ import { Graceful, deferSignals } from '@lastcall/graceful';
 import { getLogger, reopenLogs } from '@lastcall/log-shim';
 import { createTerminator } from '@lastcall/terminator';
 import type { Terminator } from '@lastcall/terminator';
-import { DRAIN_TIMEOUT_ENV, MASTER_ENV, STATS_INTERVAL, readLastcallMessage } from './protocol';
+import {
+  DRAIN_TIMEOUT_ENV,
+  MASTER_ENV,
+  STATS_INTERVAL,
+  WORKER_STOP_SIGNALS,
+  readLastcallMessage,
+} from './protocol';
 import { tellMaster } from './worker';
 
 /**
@@ -41,9 +47,6 @@ const DRAIN_DELAY = 100;
 
 /** The share of the master's drainTimeout a worker's own shutdown deadline gets. */
 const OWN_DEADLINE_SHARE = 0.9;
-
-/** The signals a worker leaves to its master while it has one. */
-const WORKER_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 if (cluster.isWorker && process.env[MASTER_ENV] === '1') startRuntime();
 
@@ -112,7 +115,7 @@ function startRuntime(): void {
   // the replacement first. A Graceful here leaves these signals alone meanwhile; without a master
   // the worker drains by itself.
   deferSignals(() => process.connected);
-  for (const signal of WORKER_SIGNALS) {
+  for (const signal of WORKER_STOP_SIGNALS) {
     process.on(signal, () => {
       if (process.connected) {
         log.info(`${signal} received; the master decides`, { signal });
