@@ -155,6 +155,7 @@ export {
   isMasterWorker,
   ready,
   requestMaster,
+  requestRestart,
   workerSlot,
   workersFromEnvironment,
 } from '@lastcall/master';

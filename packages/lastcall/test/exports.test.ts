@@ -68,6 +68,7 @@ describe('the lastcall module', () => {
       'redactPath',
       'reopenLogs',
       'requestMaster',
+      'requestRestart',
       'resolveAppName',
       'sendIncrement',
       'serializeError',

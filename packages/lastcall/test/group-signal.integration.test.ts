@@ -1,9 +1,11 @@
 /**
  * A signal sent to the whole process group has the same effect as the same signal sent to the
- * master alone: systemd's `KillMode=control-group`, Ctrl-C in a terminal and `kill -- -PGID`
- * reach every worker beside the master, and the workers leave it to the master, which drains
- * them in its order. Every request in flight completes, none is reset, and the master exits 0.
- * A SIGTERM sent to one worker alone replaces that worker, its replacement first.
+ * master alone: systemd's `KillMode=control-group`, Ctrl-C in a terminal and `kill -- -PGID`.
+ * Each worker leads a process group (and session) of its own, so such a signal reaches only the
+ * master, which drains the workers in its order. With `LASTCALL_WORKER_SETSID=0` the workers
+ * share the master's group and get the signal beside it; they leave it to the master. Either
+ * way every request in flight completes, none is reset, and the master exits 0. A SIGTERM sent
+ * to one worker alone replaces that worker, its replacement first.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
@@ -34,10 +36,16 @@ interface Group {
 }
 
 /** `lastcall start` with 2 workers, as the leader of a process group of its own (setsid). */
-async function startGroup(command: (args: string[]) => [string, string[]] = plain): Promise<Group> {
+async function startGroup(
+  command: (args: string[]) => [string, string[]] = plain,
+  groups: WorkerGroups = 'own',
+): Promise<Group> {
   const cwd = makeTempDir();
   const port = await freePort();
-  const env = cliEnv(path.join(cwd, 'run'), { LASTCALL_LOG_LEVEL: 'info' });
+  const env = cliEnv(path.join(cwd, 'run'), {
+    LASTCALL_LOG_LEVEL: 'info',
+    ...(groups === 'shared' ? { LASTCALL_WORKER_SETSID: '0' } : {}),
+  });
   const args = [
     BIN,
     'start',
@@ -83,6 +91,14 @@ async function startGroup(command: (args: string[]) => [string, string[]] = plai
   };
 }
 
+/** Workers in groups of their own (the default), or in the master's (LASTCALL_WORKER_SETSID=0). */
+type WorkerGroups = 'own' | 'shared';
+
+/** What the workers say when the group's signal reaches them too. */
+function workersSaw(signal: string): RegExp {
+  return new RegExp(`${signal} received; the master decides`);
+}
+
 function plain(args: string[]): [string, string[]] {
   return [process.execPath, args];
 }
@@ -102,8 +118,12 @@ function slowRequests(port: number, count: number): Promise<string[]> {
   ).finally(() => void pool.close());
 }
 
-async function signalTheGroup(signal: 'SIGTERM' | 'SIGINT', round: number): Promise<void> {
-  const group = await startGroup();
+async function signalTheGroup(
+  signal: 'SIGTERM' | 'SIGINT',
+  round: number,
+  groups: WorkerGroups,
+): Promise<void> {
+  const group = await startGroup(plain, groups);
   // A keep-alive load, as behind a balancer: new connections that arrive once every worker has
   // closed its listener are the primary's to refuse or reset, whoever sent the signal.
   const load = startLoad(group.port, { keepAlive: 8, fresh: 0, path: '/pid' });
@@ -123,43 +143,57 @@ async function signalTheGroup(signal: 'SIGTERM' | 'SIGINT', round: number): Prom
   });
   expect(tally.ok).toBeGreaterThan(20);
   expect(group.output()).not.toMatch(/received again during shutdown/);
-  expect(group.output()).toMatch(new RegExp(`${signal} received; the master decides`));
+  if (groups === 'shared') expect(group.output()).toMatch(workersSaw(signal));
+  else expect(group.output()).not.toMatch(workersSaw(signal));
 }
 
 describe('a signal to the whole process group', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal} to the group drains every worker through the master: 6 slow requests complete, nothing reset, exit 0 (3 rounds)`, async () => {
       for (let round = 1; round <= 3; round += 1) {
-        await signalTheGroup(signal, round);
+        await signalTheGroup(signal, round, 'own');
+      }
+    });
+
+    it(`${signal} to the group with the workers in the master's group: they leave it to the master (2 rounds)`, async () => {
+      for (let round = 1; round <= 2; round += 1) {
+        await signalTheGroup(signal, round, 'shared');
       }
     });
   }
 
-  it('Ctrl-C in a real terminal (a pseudo-terminal made by script) drains and exits 0', async () => {
-    const group = await startGroup((args) => [
-      'script',
-      [
-        '-qefc',
-        args
-          .map((arg) => `'${arg}'`)
-          .join(' ')
-          .replace(/^/, `exec '${process.execPath}' `),
-        '/dev/null',
-      ],
-    ]);
-    const slow = slowRequests(group.port, 4);
-    await sleep(300);
-    // ^C typed at the terminal: the pty's line discipline sends SIGINT to its foreground group.
-    group.child.stdin?.write('\x03');
-    const code = await group.exited(20_000);
-    expect({ code, output: group.output() }).toEqual({
-      code: 0,
-      output: expect.stringMatching(/exiting with 0 \{"role":"master"/) as unknown,
-    });
-    expect(await slow).toEqual(Array(4).fill('200 slow done'));
-    expect(group.output()).toMatch(/SIGINT received; the master decides/);
-    expect(group.output()).not.toMatch(/received again during shutdown/);
-  });
+  it.each(['own', 'shared'] as const)(
+    'Ctrl-C in a real terminal (a pseudo-terminal made by script) drains and exits 0 (worker groups: %s)',
+    async (groups) => {
+      const group = await startGroup(
+        (args) => [
+          'script',
+          [
+            '-qefc',
+            args
+              .map((arg) => `'${arg}'`)
+              .join(' ')
+              .replace(/^/, `exec '${process.execPath}' `),
+            '/dev/null',
+          ],
+        ],
+        groups,
+      );
+      const slow = slowRequests(group.port, 4);
+      await sleep(300);
+      // ^C typed at the terminal: the pty's line discipline sends SIGINT to its foreground group.
+      group.child.stdin?.write('\x03');
+      const code = await group.exited(20_000);
+      expect({ code, output: group.output() }).toEqual({
+        code: 0,
+        output: expect.stringMatching(/exiting with 0 \{"role":"master"/) as unknown,
+      });
+      expect(await slow).toEqual(Array(4).fill('200 slow done'));
+      if (groups === 'shared') expect(group.output()).toMatch(workersSaw('SIGINT'));
+      else expect(group.output()).not.toMatch(workersSaw('SIGINT'));
+      expect(group.output()).not.toMatch(/received again during shutdown/);
+    },
+  );
 });
 
 describe('a SIGTERM to one worker alone', () => {

@@ -1,19 +1,21 @@
-export { Master } from './master';
-export type { RequestHandler } from './request-router';
+export { Master } from './primary/master';
+export type { RequestHandler } from './primary/request-router';
 export { MasterError } from './errors';
 export type { MasterErrorCode, WorkerFailure } from './errors';
-export { MASTER_DEFAULTS, MAX_WORKERS, workersFromEnvironment } from './options';
+export { MASTER_DEFAULTS, MAX_WORKERS, workersFromEnvironment } from './primary/options';
+export { REQUESTED_RESTART_SPACING } from './primary/upkeep';
 export {
   DEFAULT_REQUEST_TIMEOUT,
   isMasterWorker,
   ready,
   requestMaster,
+  requestRestart,
   workerSlot,
-} from './worker';
-export type { RequestOptions } from './worker';
-export type { HeartbeatBody } from './heartbeat';
-export { backoffDelay } from './backoff';
-export { TAIL_BYTES } from './output-tail';
+} from './worker/api';
+export type { RequestOptions } from './worker/api';
+export type { HeartbeatBody } from './primary/heartbeat';
+export { backoffDelay } from './primary/backoff';
+export { TAIL_BYTES } from './primary/output-tail';
 export type {
   BackoffOptions,
   HealthOptions,

@@ -127,8 +127,13 @@ export interface MasterOptions {
   readonly ports?: readonly number[];
 }
 
-/** The life of one worker, as the master sees it. */
-export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
+/**
+ * The life of one worker, as the master sees it (the transition table is in the README):
+ * `forking` until its process is up, `starting` until it is ready, `ready` while it serves,
+ * `draining` once the master ordered its drain or it began to shut down by itself, `killing`
+ * once it was sent SIGKILL, `exited` at the end.
+ */
+export type WorkerState = 'forking' | 'starting' | 'ready' | 'draining' | 'killing' | 'exited';
 
 /** How a worker ended. */
 export interface WorkerExit {

@@ -1,7 +1,7 @@
-import { backoffDelay } from '../src/backoff';
-import { MASTER_DEFAULTS } from '../src/options';
-import { Slot } from '../src/slot';
-import { readOptions } from '../src/options';
+import { backoffDelay } from '../src/primary/backoff';
+import { MASTER_DEFAULTS } from '../src/primary/options';
+import { Slot } from '../src/primary/slot';
+import { readOptions } from '../src/primary/options';
 
 const NO_JITTER = { ...MASTER_DEFAULTS.backoff, jitter: 0 };
 

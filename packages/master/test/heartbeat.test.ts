@@ -1,6 +1,6 @@
 import { request } from 'undici';
-import { Heartbeat, isLoopback } from '../src/heartbeat';
-import type { HeartbeatState } from '../src/heartbeat';
+import { Heartbeat, isLoopback } from '../src/primary/heartbeat';
+import type { HeartbeatState } from '../src/primary/heartbeat';
 
 const SETTINGS = { port: 0, host: '127.0.0.1', path: '/ecv', token: undefined, version: '9.9.9' };
 

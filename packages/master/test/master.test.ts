@@ -1,5 +1,5 @@
-import { Master } from '../src/master';
-import { isMasterWorker, ready, requestMaster, workerSlot } from '../src/worker';
+import { Master } from '../src/primary/master';
+import { isMasterWorker, ready, requestMaster, workerSlot } from '../src/worker/api';
 
 describe('Master, before start()', () => {
   it('validates its options in the constructor', () => {

@@ -1,7 +1,12 @@
 import bunyan from 'bunyan';
 import { getLogger } from '@lastcall/log-shim';
 import { MasterError } from '../src/errors';
-import { MASTER_DEFAULTS, MAX_WORKERS, readOptions, workersFromEnvironment } from '../src/options';
+import {
+  MASTER_DEFAULTS,
+  MAX_WORKERS,
+  readOptions,
+  workersFromEnvironment,
+} from '../src/primary/options';
 
 function codeOf(run: () => unknown): string | undefined {
   try {

@@ -1,4 +1,4 @@
-import { LineSplitter, MAX_LINE_BYTES } from '../src/line-splitter';
+import { LineSplitter, MAX_LINE_BYTES } from '../src/primary/line-splitter';
 
 /** What the splitter gives for `chunks`, then at the end, each block as text. */
 function split(chunks: (string | Buffer)[], maxLineBytes?: number): string[] {

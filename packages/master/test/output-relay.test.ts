@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import type { Logger } from '@lastcall/log-shim';
-import { OutputRelay } from '../src/output-relay';
-import type { OutputRelayOptions } from '../src/output-relay';
+import { OutputRelay } from '../src/primary/output-relay';
+import type { OutputRelayOptions } from '../src/primary/output-relay';
 
 /**
  * A target whose write() returns false once `highWaterMark` bytes wait, and that takes nothing

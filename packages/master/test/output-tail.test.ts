@@ -1,4 +1,4 @@
-import { OutputTail, TAIL_BYTES } from '../src/output-tail';
+import { OutputTail, TAIL_BYTES } from '../src/primary/output-tail';
 
 describe('OutputTail', () => {
   it('is empty before anything is kept', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { removePidFile, writePidFile } from '../src/pid-file';
+import { removePidFile, writePidFile } from '../src/primary/pid-file';
 
 let dir: string;
 beforeEach(() => {

@@ -19,7 +19,7 @@ export const WORKER_SETSID_ENV = 'LASTCALL_WORKER_SETSID';
 
 /** What the master logs, once, when its workers cannot lead their own process group. */
 export const NO_WORKER_GROUP_WARNING =
-  "setsid (util-linux) was not found on PATH, /usr/bin or /bin: workers stay in the master's " +
+  "setsid (util-linux) was not found in /usr/bin, /bin or on PATH: workers stay in the master's " +
   'process group, so the processes a worker starts outlive a worker that is killed and a ' +
   `master that dies. Install util-linux, or set ${WORKER_SETSID_ENV}=0 to keep them there ` +
   'without this warning.';
@@ -115,15 +115,15 @@ function setsidForWorkers(): string | undefined {
 }
 
 /**
- * The first executable setsid on PATH (absolute entries only: the worker may start in another
- * cwd), else in /usr/bin or /bin (PATH may be bare in a service manager).
+ * The system's setsid (/usr/bin, /bin) first, whatever PATH says; else the first executable one
+ * on PATH (absolute entries only: the worker may start in another cwd).
  */
 function findSetsid(): string | undefined {
   const onPath = (process.env['PATH'] ?? '')
     .split(path.delimiter)
     .filter((dir) => path.isAbsolute(dir))
     .map((dir) => path.join(dir, 'setsid'));
-  return [...onPath, '/usr/bin/setsid', '/bin/setsid'].find(isExecutableFile);
+  return ['/usr/bin/setsid', '/bin/setsid', ...onPath].find(isExecutableFile);
 }
 
 function isExecutableFile(file: string): boolean {

@@ -1,9 +1,9 @@
 import type { Logger } from '@lastcall/log-shim';
-import { MasterError } from './errors';
-import type { WorkerFailure } from './errors';
+import { MasterError } from '../errors';
+import type { WorkerFailure } from '../errors';
 import { NotReadyError, describeFailures } from './failures';
 import type { Slot } from './slot';
-import type { MasterEvents, RestartReport } from './types';
+import type { MasterEvents, RestartReport } from '../types';
 import type { WorkerHandle } from './worker-handle';
 
 type RestartStep = RestartReport['replaced'][number];

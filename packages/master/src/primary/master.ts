@@ -1,10 +1,10 @@
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@lastcall/log-shim';
-import { MasterError } from './errors';
-import type { WorkerFailure } from './errors';
+import { MasterError } from '../errors';
+import type { WorkerFailure } from '../errors';
 import { NotReadyError, describeFailures, portInUse } from './failures';
-import { forkWorker } from './fork';
+import { forkWorker, workerGroupWarning } from './fork';
 import { readOptions } from './options';
 import type { ResolvedMasterOptions } from './options';
 import { Heartbeat, NO_LISTENER } from './heartbeat';
@@ -17,7 +17,7 @@ import { RollingRestart } from './rolling-restart';
 import { SerialRun } from './serial-run';
 import { Slot } from './slot';
 import { Upkeep } from './upkeep';
-import type { MasterEvents, MasterOptions, RestartReport, WorkerExit, WorkerInfo } from './types';
+import type { MasterEvents, MasterOptions, RestartReport, WorkerExit, WorkerInfo } from '../types';
 import type { WorkerHandle, WorkerObserver } from './worker-handle';
 
 type MasterState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -84,7 +84,7 @@ export class Master extends EventEmitter<MasterEvents> {
     super();
     this.#options = readOptions(options);
     this.#log = this.#options.logger;
-    this.#router = new RequestRouter(this.#log);
+    this.#router = new RequestRouter();
     this.#rolling = new RollingRestart({
       maxSurge: this.#options.maxSurge,
       log: this.#log,
@@ -175,6 +175,8 @@ export class Master extends EventEmitter<MasterEvents> {
     }
     for (let index = 0; index < count; index += 1) this.#slots.push(new Slot(index));
     this.#log.info('starting', { workers: count });
+    const groupWarning = workerGroupWarning();
+    if (groupWarning !== undefined) this.#log.warn(groupWarning);
     const outcome = new Promise<MasterError | undefined>((resolve) => {
       const timer = setTimeout(() => {
         resolve(this.#readyCount() > 0 ? undefined : this.#startError());
@@ -341,6 +343,22 @@ export class Master extends EventEmitter<MasterEvents> {
   }
 
   readonly #observer: WorkerObserver = {
+    transition: (handle, from, to, why) => {
+      this.#log.debug(`worker ${String(handle.slot)}: ${from} → ${to} (${why})`, {
+        ...this.#workerInfo(handle),
+        from,
+        to,
+      });
+    },
+    restartRequest: (handle, reason) => {
+      if (this.#state !== 'running' || this.#slots[handle.slot]?.current !== handle) return;
+      if (this.#upkeep.request(handle, reason)) {
+        this.#log.info(`worker ${String(handle.slot)} asked to be replaced; queued`, {
+          ...this.#workerInfo(handle),
+          reason,
+        });
+      }
+    },
     signal: (handle, signal) => {
       this.#onWorkerSignal(handle, signal);
     },

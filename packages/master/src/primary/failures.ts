@@ -1,5 +1,5 @@
-import { MasterError } from './errors';
-import type { WorkerFailure } from './errors';
+import { MasterError } from '../errors';
+import type { WorkerFailure } from '../errors';
 
 /** How many characters of a stderr tail go into an error message (the whole tail is on the error). */
 const MESSAGE_TAIL = 2000;

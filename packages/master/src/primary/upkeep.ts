@@ -1,6 +1,6 @@
 import type { Logger } from '@lastcall/log-shim';
 import type { ResolvedHealth, ResolvedRecycle } from './options';
-import type { WorkerInfo } from './types';
+import type { WorkerInfo } from '../types';
 import type { WorkerHandle } from './worker-handle';
 
 /** What {@link Upkeep} needs of the master. */
@@ -21,6 +21,16 @@ const MIB = 1024 * 1024;
 const SPACING_JITTER = 0.2;
 
 /**
+ * ms between the end of one replacement a worker asked for (`requestRestart()`) and the start of
+ * the next: a worker that asks again and again, or every worker at once, cannot turn the
+ * cluster into a fork storm.
+ */
+export const REQUESTED_RESTART_SPACING = 1000;
+
+/** The reason of a replacement a worker asked for begins with this. */
+const REQUESTED = 'requested';
+
+/**
  * Recycling and health: replaces, one at a time and spaced, a worker that has served too many
  * requests or connections, grown too big, lived too long, stopped answering pings (a blocked
  * event loop) or failed the user's probe. Replacements go through the rolling path: the new
@@ -34,6 +44,8 @@ export class Upkeep {
   readonly #queue = new Map<WorkerHandle, string>();
   readonly #probing = new Set<WorkerHandle>();
   #timer: NodeJS.Timeout | undefined;
+  /** Wakes the queue when a replacement is due and no tick would come (requests only). */
+  #wakeTimer: NodeJS.Timeout | undefined;
   #isReplacing = false;
   #nextReplacementAt = 0;
   #lastPingAt = Date.now();
@@ -59,8 +71,23 @@ export class Upkeep {
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#wakeTimer);
     this.#timer = undefined;
+    this.#wakeTimer = undefined;
     this.#queue.clear();
+  }
+
+  /**
+   * A worker asks to be replaced: it is queued, and replaced through the rolling path when its
+   * turn comes (one replacement at a time, {@link REQUESTED_RESTART_SPACING} apart, none during
+   * a rolling restart). False, and nothing queued, when the worker is not serving or is queued
+   * already.
+   */
+  request(handle: WorkerHandle, why: string | undefined): boolean {
+    if (handle.state !== 'ready' || this.#queue.has(handle)) return false;
+    this.#queue.set(handle, why === undefined ? REQUESTED : `${REQUESTED}: ${why}`);
+    void this.#replaceNext(Date.now());
+    return true;
   }
 
   #check(): void {
@@ -128,8 +155,25 @@ export class Upkeep {
       .finally(() => this.#probing.delete(handle));
   }
 
+  /** Runs the queue again in `ms`, unless a wake-up is due sooner. */
+  #wakeIn(ms: number): void {
+    if (this.#wakeTimer !== undefined) return;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      void this.#replaceNext(Date.now());
+    }, ms);
+    this.#wakeTimer.unref();
+  }
+
   async #replaceNext(now: number): Promise<void> {
-    if (this.#isReplacing || now < this.#nextReplacementAt || this.#host.isRestarting()) return;
+    if (this.#isReplacing || this.#queue.size === 0) return;
+    if (now < this.#nextReplacementAt || this.#host.isRestarting()) {
+      // Without a tick (no recycle, no health), nothing else would run the queue again.
+      this.#wakeIn(
+        this.#host.isRestarting() ? REQUESTED_RESTART_SPACING : this.#nextReplacementAt - now,
+      );
+      return;
+    }
     for (const [handle, reason] of this.#queue) {
       this.#queue.delete(handle);
       if (handle.state !== 'ready') continue;
@@ -138,11 +182,14 @@ export class Upkeep {
         await this.#host.replace(handle, reason);
       } finally {
         this.#isReplacing = false;
-        const spacing = reason.startsWith('health')
-          ? (this.#health?.pingInterval ?? 0)
-          : (this.#recycle?.spacing ?? 0);
+        const spacing = reason.startsWith(REQUESTED)
+          ? REQUESTED_RESTART_SPACING
+          : reason.startsWith('health')
+            ? (this.#health?.pingInterval ?? 0)
+            : (this.#recycle?.spacing ?? 0);
         const jitter = 1 + SPACING_JITTER * (2 * Math.random() - 1);
         this.#nextReplacementAt = Date.now() + spacing * jitter;
+        if (this.#queue.size > 0) this.#wakeIn(this.#nextReplacementAt - Date.now());
       }
       return;
     }

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { MasterError } from './errors';
+import { MasterError } from '../errors';
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,5 +1,5 @@
-import type { Logger } from '@lastcall/log-shim';
-import { MasterError } from './errors';
+import { MasterError } from '../errors';
+import type { RequestMessage } from '../protocol';
 import type { WorkerHandle } from './worker-handle';
 
 /** A handler of `requestMaster(type, payload)` calls, registered with `Master.handle`. */
@@ -14,11 +14,6 @@ export type RequestHandler = (
  */
 export class RequestRouter {
   readonly #handlers = new Map<string, RequestHandler>();
-  readonly #log: Logger;
-
-  constructor(log: Logger) {
-    this.#log = log;
-  }
 
   /** Throws `LASTCALL_ERR_MASTER_INVALID_HANDLER` for a bad argument or a second handler. */
   add(type: string, handler: RequestHandler): void {
@@ -39,17 +34,16 @@ export class RequestRouter {
 
   /**
    * Answers one request: the handler's value (awaited), its error's message, or
-   * `LASTCALL_ERR_MASTER_REQUEST_UNKNOWN` when no handler has the type. A malformed request has
-   * no id to answer under; it is logged and dropped.
+   * `LASTCALL_ERR_MASTER_REQUEST_UNKNOWN` when no handler has the type. (A malformed request
+   * never gets here: the protocol's parser refuses it.)
    */
-  async answer(handle: WorkerHandle, message: Record<string, unknown>): Promise<void> {
+  async answer(handle: WorkerHandle, message: RequestMessage): Promise<void> {
     const { id, name, payload } = message;
     const from = { slot: handle.slot, id: handle.id, pid: handle.pid };
-    if (typeof id !== 'number' || typeof name !== 'string') {
-      this.#log.warn('a malformed request from a worker is ignored', from);
-      return;
-    }
-    const reply = (fields: object): void => {
+    const reply = (
+      fields:
+        { ok: true; value: unknown } | { ok: false; error: { message: string; code?: string } },
+    ): void => {
       handle.send({ lastcall: 1, type: 'response', id, ...fields });
     };
     const handler = this.#handlers.get(name);

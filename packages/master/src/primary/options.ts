@@ -2,10 +2,10 @@ import * as os from 'node:os';
 import { adaptLogger, describeValue, detectLoggerKind, getLogger } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import type { Graceful } from '@lastcall/graceful';
-import { MasterError } from './errors';
-import type { MasterErrorCode } from './errors';
+import { MasterError } from '../errors';
+import type { MasterErrorCode } from '../errors';
 import type { HeartbeatSettings } from './heartbeat';
-import type { MasterOptions, ReadyOn, WorkerInfo } from './types';
+import type { MasterOptions, ReadyOn, WorkerInfo } from '../types';
 
 /** Defaults of {@link MasterOptions}, in ms where a time. */
 export const MASTER_DEFAULTS = {

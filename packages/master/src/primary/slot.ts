@@ -1,6 +1,6 @@
 import { backoffDelay } from './backoff';
 import type { ResolvedMasterOptions } from './options';
-import type { WorkerExit } from './types';
+import type { WorkerExit } from '../types';
 import type { WorkerHandle } from './worker-handle';
 
 /** What the slot decided after one of its workers died or began to shut down by itself. */

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { MasterError } from './errors';
+import { MasterError } from '../errors';
 
 /** What the heartbeat reports, asked of the master on every request. */
 export interface HeartbeatState {

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { tellParent } from '@lastcall/graceful';
-import { MasterError } from './errors';
-import { MASTER_ENV, SLOT_ENV, readLastcallMessage } from './protocol';
-import type { WorkerMessage } from './protocol';
+import { MasterError } from '../errors';
+import { MASTER_ENV, MAX_REASON_CHARS, SLOT_ENV, parseMasterMessage } from '../protocol';
+import type { WorkerMessage } from '../protocol';
 
 /** True in a worker forked by a lastcall {@link Master}. */
 export function isMasterWorker(): boolean {
@@ -23,6 +23,25 @@ export function workerSlot(): number | undefined {
  */
 export function ready(): void {
   if (isMasterWorker()) tellMaster({ lastcall: 1, type: 'ready' });
+}
+
+/**
+ * Asks the master to replace this worker: it forks the replacement, waits until it is ready,
+ * then drains this worker, which serves on meanwhile (a worker that knows it should be replaced:
+ * a leak it detected, a config it cannot reload). Requests are served one at a time, spaced;
+ * one from a worker that is not serving (starting, draining) or already waiting is ignored.
+ * `reason` (up to 200 characters) is logged. True when the request was sent; false outside a
+ * lastcall worker or when the channel is closed. dutch-master's
+ * `process.send({ event: 'request-restart' })` does the same.
+ */
+export function requestRestart(reason?: string): boolean {
+  if (!isMasterWorker() || typeof process.send !== 'function' || !process.connected) return false;
+  tellMaster({
+    lastcall: 1,
+    type: 'restart-request',
+    ...(typeof reason === 'string' ? { reason: reason.slice(0, MAX_REASON_CHARS) } : {}),
+  });
+  return true;
 }
 
 /** Sends a lastcall message to the master when the channel is open; never throws. */
@@ -46,22 +65,21 @@ const pending = new Map<number, Pending>();
 let nextRequestId = 1;
 
 const onResponse = (value: unknown): void => {
-  const message = readLastcallMessage(value);
-  if (message?.type !== 'response' || typeof message['id'] !== 'number') return;
-  const waiting = pending.get(message['id']);
+  const parsed = parseMasterMessage(value);
+  if (parsed.kind !== 'message' || parsed.message.type !== 'response') return;
+  const { id, ok, value: answer, error } = parsed.message;
+  const waiting = pending.get(id);
   if (waiting === undefined) return;
-  settle(message['id']);
-  if (message['ok'] === true) {
-    waiting.resolve(message['value']);
+  settle(id);
+  if (ok) {
+    waiting.resolve(answer);
     return;
   }
-  const failure = (message['error'] ?? {}) as { message?: unknown; code?: unknown };
   const code =
-    failure.code === 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN'
+    error?.code === 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN'
       ? 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN'
       : 'LASTCALL_ERR_MASTER_REQUEST_FAILED';
-  const text = typeof failure.message === 'string' ? failure.message : 'the master failed';
-  waiting.reject(new MasterError(code, text));
+  waiting.reject(new MasterError(code, error?.message ?? 'the master failed'));
 };
 
 /** Forgets request `id`; the listener goes when nothing is pending, so it keeps no worker alive. */
