@@ -90,6 +90,12 @@ export function startLoad(
   const pool = new Pool(origin, { connections: Math.max(1, keepAlive) });
   const tally: LoadTally = { ok: 0, statuses: [], errors: [], pids: new Set() };
   let isLoading = true;
+  // A load stops by itself: after LOAD_LIMIT_MS, and after the test that forgot it (a failed
+  // assertion before its stop()), so that no load hammers a closed port for the rest of the run.
+  const limit = setTimeout(() => {
+    isLoading = false;
+  }, LOAD_LIMIT_MS);
+  limit.unref();
   const once = async (reset: boolean): Promise<void> => {
     try {
       const response = await pool.request({ path: urlPath, method: 'GET', reset });
@@ -112,16 +118,28 @@ export function startLoad(
     ...Array.from({ length: keepAlive }, () => loop(false)),
     ...Array.from({ length: fresh }, () => loop(true)),
   ];
-  return {
-    tally,
-    stop: async () => {
-      isLoading = false;
-      await Promise.all(loops);
-      await pool.close();
-      return tally;
-    },
+  const stop = async (): Promise<LoadTally> => {
+    isLoading = false;
+    clearTimeout(limit);
+    loads.delete(stop);
+    await Promise.all(loops);
+    await pool.close();
+    return tally;
   };
+  loads.add(stop);
+  return { tally, stop };
 }
+
+/** The longest a load runs, in ms, when nobody stops it. */
+const LOAD_LIMIT_MS = 120_000;
+
+/** The loads not stopped yet. */
+const loads = new Set<() => Promise<LoadTally>>();
+
+// Every test file that uses this kit stops what a failed test left running.
+afterEach(async () => {
+  await Promise.all([...loads].map((stop) => stop()));
+});
 
 /** One GET on its own connection; resolves with status and body, or the error's code. */
 export async function get(

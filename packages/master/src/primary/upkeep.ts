@@ -46,7 +46,8 @@ export class Upkeep {
   #timer: NodeJS.Timeout | undefined;
   /** Wakes the queue when a replacement is due and no tick would come (requests only). */
   #wakeTimer: NodeJS.Timeout | undefined;
-  #isReplacing = false;
+  /** The worker being replaced now, if any. */
+  #replacing: WorkerHandle | undefined;
   #nextReplacementAt = 0;
   #lastPingAt = Date.now();
 
@@ -84,9 +85,11 @@ export class Upkeep {
    * already.
    */
   request(handle: WorkerHandle, why: string | undefined): boolean {
-    if (handle.state !== 'ready' || this.#queue.has(handle)) return false;
+    const isWaiting = this.#queue.has(handle) || this.#replacing === handle;
+    if (handle.state !== 'ready' || isWaiting) return false;
     this.#queue.set(handle, why === undefined ? REQUESTED : `${REQUESTED}: ${why}`);
-    void this.#replaceNext(Date.now());
+    // On the next turn, so that the caller's log line of the request comes before the fork's.
+    setImmediate(() => void this.#replaceNext(Date.now()));
     return true;
   }
 
@@ -166,7 +169,7 @@ export class Upkeep {
   }
 
   async #replaceNext(now: number): Promise<void> {
-    if (this.#isReplacing || this.#queue.size === 0) return;
+    if (this.#replacing !== undefined || this.#queue.size === 0) return;
     if (now < this.#nextReplacementAt || this.#host.isRestarting()) {
       // Without a tick (no recycle, no health), nothing else would run the queue again.
       this.#wakeIn(
@@ -177,11 +180,11 @@ export class Upkeep {
     for (const [handle, reason] of this.#queue) {
       this.#queue.delete(handle);
       if (handle.state !== 'ready') continue;
-      this.#isReplacing = true;
+      this.#replacing = handle;
       try {
         await this.#host.replace(handle, reason);
       } finally {
-        this.#isReplacing = false;
+        this.#replacing = undefined;
         const spacing = reason.startsWith(REQUESTED)
           ? REQUESTED_RESTART_SPACING
           : reason.startsWith('health')
