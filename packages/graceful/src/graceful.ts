@@ -347,6 +347,8 @@ export class Graceful extends EventEmitter<GracefulEvents> {
   }
 
   #onError(error: unknown, origin: ErrorOrigin): void {
+    const context = this.#errorContext(error, origin);
+    if (context?.isContained === true) return;
     if (this.#state !== 'running') {
       // An error that repeats itself during a shutdown (a write to a broken pipe that fails,
       // whose report writes to it again) must not fill the disk with reports.
@@ -361,7 +363,6 @@ export class Graceful extends EventEmitter<GracefulEvents> {
         return;
       }
     }
-    const context = this.#errorContext(error, origin);
     this.#report(error, { ...context?.info, origin });
     if (context?.afterReport !== undefined) {
       try {

@@ -30,6 +30,12 @@ export interface ErrorContext {
    * mode, with no report and no shutdown, so that the request that threw is answered.
    */
   readonly afterReport?: () => void;
+  /**
+   * The provider contained the error and logged it: no report, no shutdown. Only for an error
+   * known to leave the process sound, such as the SyntaxError Node's IPC channel parser throws
+   * when a child process writes a line that is not JSON onto its channel.
+   */
+  readonly isContained?: boolean;
 }
 
 /** Asked about every uncaught error; `undefined` when the error is none of its business. */

@@ -1126,6 +1126,21 @@ describe('addErrorContext()', () => {
     expect(codes).toEqual([1]);
   });
 
+  it('neither reports nor shuts down for an error a provider contained, and goes on for others', async () => {
+    const { graceful, reports } = create({ handleErrors: true });
+    graceful.start();
+    graceful.addErrorContext((error) =>
+      error instanceof SyntaxError ? { isContained: true } : undefined,
+    );
+    emitUncaughtException(new SyntaxError('not json'), 'uncaughtException');
+    expect(reports).toEqual([]);
+    expect(graceful.state).toBe('running');
+    const error = new Error('kaboom');
+    emitUncaughtException(error, 'uncaughtException');
+    expect(reports).toEqual([[error, { origin: 'uncaughtException' }]]);
+    expect(graceful.state).not.toBe('running');
+  });
+
   it('skips a provider that throws and logs it, and shuts down all the same', async () => {
     const { graceful, reports, codes, log } = create({ handleErrors: true });
     graceful.start();

@@ -37,3 +37,28 @@ it('survives hostile lastcall messages from a worker and keeps serving', async (
     /^(\[a reason that cannot be written as JSON\]|\{"deeper":.*…\[\d+ more characters\])$/,
   );
 });
+
+it("survives lines that are not JSON on a worker's IPC channel, with one warning and no report", async () => {
+  const app = startMaster({ workers: 2, readyTimeout: 10_000 });
+  await app.waitFor('started', 20_000);
+  const port = app.port();
+  const forksBefore = app.eventsNamed('fork').length;
+  for (let round = 0; round < 3; round += 1) {
+    expect(await get(port, '/garbage-ipc?times=20')).toMatchObject({ status: 200, body: 'sent' });
+  }
+  // The channel reads on: the master still hears its workers (a request answered through it).
+  await sleep(500);
+  const answers = await Promise.all(Array.from({ length: 20 }, () => get(port, '/pid')));
+  expect(answers.every((answer) => 'status' in answer && answer.status === 200)).toBe(true);
+  expect(app.child.exitCode).toBeNull();
+  expect(app.eventsNamed('fork')).toHaveLength(forksBefore);
+  expect(app.eventsNamed('drain')).toHaveLength(0);
+  const warnings = app.stderr().match(/a line that is not JSON arrived on a worker's IPC channel/g);
+  expect(warnings).toHaveLength(1);
+  // The line may hold anything: it never reaches the log.
+  expect(app.stderr()).not.toMatch(/secret-token-123/);
+  expect(app.stderr()).not.toMatch(/uncaughtException|SyntaxError/);
+  // A restart still works: the channel carries the new workers' readiness.
+  app.child.kill('SIGUSR2');
+  await app.waitFor('restartDone', 20_000);
+});

@@ -1,8 +1,12 @@
 import { Graceful } from '@lastcall/graceful';
+import type { ErrorContext, ErrorOrigin } from '@lastcall/graceful';
 import { reopenLogs } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import { removePidFile } from './pid-file';
 import type { ResolvedMasterOptions } from './options';
+
+/** ms between two warnings about lines that are not JSON on the workers' IPC channels. */
+const IPC_LINE_WARNING_INTERVAL = 10_000;
 
 /** What the master does when the process tells it something. */
 export interface ProcessHookActions {
@@ -29,6 +33,8 @@ export class ProcessHooks {
   readonly #log: Logger;
   #onRestartSignal: (() => void) | undefined;
   #onReopenSignal: (() => void) | undefined;
+  #removeErrorContext: (() => void) | undefined;
+  #ipcLineWarnedAt = 0;
 
   constructor(options: ResolvedMasterOptions, actions: ProcessHookActions) {
     this.#options = options;
@@ -45,6 +51,7 @@ export class ProcessHooks {
         ? Graceful.start({ timeout: options.drainTimeout + options.killTimeout + 2000 })
         : Graceful.start());
     graceful.onShutdown(() => this.#actions.stop(), { name: 'lastcall master' });
+    this.#removeErrorContext = graceful.addErrorContext(this.#containIpcLineError);
     graceful.once('draining', this.#actions.shuttingDown);
     process.once('exit', this.#onExit);
     const signal = options.restartSignal;
@@ -73,8 +80,39 @@ export class ProcessHooks {
     }
     if (this.#onReopenSignal !== undefined) process.off('SIGUSR2', this.#onReopenSignal);
     process.off('exit', this.#onExit);
+    this.#removeErrorContext?.();
+    this.#removeErrorContext = undefined;
     this.#removePidFile();
   }
+
+  /**
+   * A worker that writes a line that is not JSON onto its IPC channel (straight onto the fd: a
+   * broken or hostile worker) makes Node's channel parser throw a SyntaxError out of the
+   * channel's read callback (parseChannelMessages in lib/internal/child_process/serialization.js,
+   * on every line from 20 to 26): an uncaught exception of the master's, though nothing of the
+   * master's is broken. The parser has consumed the bad line already, and the channel reads on.
+   * Contained, with one warning every IPC_LINE_WARNING_INTERVAL: the rest of that read is lost,
+   * nothing else.
+   */
+  readonly #containIpcLineError = (
+    error: unknown,
+    origin: ErrorOrigin,
+  ): ErrorContext | undefined => {
+    if (origin !== 'uncaughtException' || !(error instanceof SyntaxError)) return undefined;
+    const stack = error.stack ?? '';
+    if (!stack.includes('parseChannelMessages') || !stack.includes('child_process')) {
+      return undefined;
+    }
+    const now = Date.now();
+    if (now - this.#ipcLineWarnedAt >= IPC_LINE_WARNING_INTERVAL) {
+      this.#ipcLineWarnedAt = now;
+      this.#log.warn(
+        // Not the parser's message: it quotes the line, which may hold anything.
+        `a line that is not JSON arrived on a worker's IPC channel; ignored (at most one such warning every ${String(IPC_LINE_WARNING_INTERVAL / 1000)} s)`,
+      );
+    }
+    return { isContained: true };
+  };
 
   readonly #onExit = (): void => {
     this.#actions.killAll();
