@@ -1126,7 +1126,7 @@ describe('addErrorContext()', () => {
     expect(codes).toEqual([1]);
   });
 
-  it('neither reports nor shuts down for an error a provider contained, and goes on for others', async () => {
+  it('neither reports nor shuts down for an error a provider contained, and goes on for others', () => {
     const { graceful, reports } = create({ handleErrors: true });
     graceful.start();
     graceful.addErrorContext((error) =>

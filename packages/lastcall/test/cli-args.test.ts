@@ -20,6 +20,7 @@ describe('parseCommandLine: start', () => {
       scriptArgs: [],
       name: undefined,
       pidFile: undefined,
+      pidDir: undefined,
       workers: undefined,
       heartbeatPort: undefined,
       heartbeatHost: undefined,
@@ -60,6 +61,7 @@ describe('parseCommandLine: start', () => {
       scriptArgs: ['--port', '3000', 'extra'],
       name: '@acme/shop',
       pidFile: 'run/shop.pid',
+      pidDir: undefined,
       workers: 4,
       heartbeatPort: 8081,
       heartbeatHost: '0.0.0.0',
@@ -173,13 +175,16 @@ describe('parseCommandLine: reload, stop and status', () => {
       command: 'reload',
       name: undefined,
       pidFile: undefined,
+      pidDir: undefined,
       timeoutMs: 900_000,
     });
     expect(parseCommandLine(['stop'])).toStrictEqual({
       command: 'stop',
       name: undefined,
       pidFile: undefined,
+      pidDir: undefined,
       timeoutMs: 120_000,
+      force: false,
     });
   });
 
@@ -223,6 +228,7 @@ describe('parseCommandLine: reload, stop and status', () => {
       command: 'status',
       name: undefined,
       pidFile: undefined,
+      pidDir: undefined,
       json: true,
     });
     expect(parseCommandLine(['status'])).toMatchObject({ json: false });

@@ -124,7 +124,7 @@ async function fakeMaster(io: CapturedIo, actions: Partial<ControlActions>): Pro
     {
       status: () => status,
       reload: () => Promise.reject(new Error('reload not faked')),
-      stop: () => undefined,
+      stop: (force) => ({ force, workers: [] }),
       ...actions,
     },
     fakeLogger(),

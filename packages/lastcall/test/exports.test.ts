@@ -3,7 +3,7 @@ import { Graceful } from '@lastcall/graceful';
 import { LastDitch } from '@lastcall/last-ditch';
 import { setupLogs } from '@lastcall/log-shim';
 import { Master } from '@lastcall/master';
-import { createTerminator } from '@lastcall/terminator';
+import { createTerminator, withShutdown } from '@lastcall/terminator';
 import type * as LastcallIndex from '../src/index';
 import { lastcall } from '../src/lastcall';
 
@@ -107,6 +107,8 @@ describe('the lastcall module', () => {
     expect(lastcallModule.GracefulExpress).toBe(GracefulExpress);
     expect(lastcallModule.createTerminator).toBe(createTerminator);
     expect(lastcallModule.LastDitch).toBe(LastDitch);
+    expect(lastcallModule.withShutdown).toBe(withShutdown);
+    expect(typeof lastcallModule.withShutdown.extend).toBe('function');
   });
 
   it('still validates its options when called as the module', () => {

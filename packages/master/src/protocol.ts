@@ -3,7 +3,8 @@
  * in both directions ({@link MasterMessage}, {@link WorkerMessage}) and read only through
  * {@link parseMasterMessage} and {@link parseWorkerMessage}, which check every field. Anything
  * without `lastcall: 1` belongs to the app and is left alone, except dutch-master's
- * `{ event: 'request-restart' }`, which is read as a {@link RestartRequestMessage}.
+ * `{ event: 'request-restart' }`, which is read as a {@link RestartRequestMessage}, and
+ * cluster2's `{ type: 'delegate', delegate, ... }`, which is read as a {@link DelegateMessage}.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -85,7 +86,13 @@ export interface StatsMessage {
   readonly lastcall: 1;
   readonly type: 'stats';
   readonly requests: number;
+  /** Connections open now. */
   readonly connections: number;
+  /**
+   * Connections accepted in total since the fork (cluster2's `connThreshold` counted these). A
+   * worker of an earlier version sends none: the master reads that as 0.
+   */
+  readonly connectionsServed?: number;
   readonly rss: number;
 }
 
@@ -127,6 +134,30 @@ export interface RestartRequestMessage {
   readonly reason?: string;
 }
 
+/**
+ * Worker → master: cluster2's delegation, sent raw by cluster2 code as
+ * `process.send({ type: 'delegate', delegate, expect?, matches?, timeout?, ... })` (no
+ * `lastcall: 1`). The master calls the handler registered with `master.handle(delegate, fn)`
+ * with {@link DelegateMessage.payload}; with `expect`, it answers the worker with a message
+ * `{ type: expect, ... }` (see the README), without `expect` it sends nothing back.
+ */
+export interface DelegateMessage {
+  readonly lastcall: 1;
+  readonly type: 'delegate';
+  /** The handler's name. */
+  readonly delegate: string;
+  /** The `type` of the answer; none: no answer. */
+  readonly expect: string | undefined;
+  /** Fields of the request copied into the answer, by which the worker recognises it. */
+  readonly matches: readonly string[];
+  /** ms the handler has to answer (cluster2's `timeOut`, also read); default 10000. */
+  readonly timeout: number;
+  /** The message minus its routing fields ({@link DELEGATE_ROUTING_FIELDS}): the handler's. */
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** The message as sent, every field: cluster2 answered a failure with it. */
+  readonly request: Readonly<Record<string, unknown>>;
+}
+
 /** Every lastcall message a worker may send. */
 export type WorkerMessage =
   | ReadyMessage
@@ -135,7 +166,8 @@ export type WorkerMessage =
   | RequestMessage
   | PongMessage
   | SignalMessage
-  | RestartRequestMessage;
+  | RestartRequestMessage
+  | DelegateMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -155,6 +187,34 @@ export const WORKER_STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGIN
 
 /** The longest `reason` of a {@link RestartRequestMessage}, in characters. */
 export const MAX_REASON_CHARS = 200;
+
+/** ms a delegate handler has to answer when the worker set no `timeout`, as in cluster2. */
+export const DEFAULT_DELEGATE_TIMEOUT = 10_000;
+
+/** The longest `timeout` a delegation may ask for, in ms; a longer one is cut to this. */
+export const MAX_DELEGATE_TIMEOUT = 600_000;
+
+/** The longest `delegate` and `expect` names, and the most `matches`, a delegation may carry. */
+export const MAX_DELEGATE_NAME_CHARS = 200;
+const MAX_DELEGATE_MATCHES = 64;
+
+/**
+ * The fields of a cluster2 delegation that route it rather than carry its data: they are left
+ * out of {@link DelegateMessage.payload}. (`targets` and `notification`, cluster2's broadcast and
+ * change feeds, are not supported and only left out.)
+ */
+export const DELEGATE_ROUTING_FIELDS: readonly string[] = [
+  'lastcall',
+  'type',
+  'delegate',
+  'expect',
+  'matches',
+  'timeout',
+  'timeOut',
+  'origin',
+  'targets',
+  'notification',
+];
 
 type Fields = Readonly<Record<string, unknown>>;
 type Reader<M> = (fields: Fields) => M | undefined;
@@ -177,9 +237,19 @@ const workerReaders: {
     reason === undefined || isRecord(reason)
       ? { lastcall: 1, type: 'draining', ...(reason === undefined ? {} : { reason }) }
       : undefined,
-  stats: ({ requests, connections, rss }) =>
-    isCount(requests) && isCount(connections) && isCount(rss)
-      ? { lastcall: 1, type: 'stats', requests, connections, rss }
+  stats: ({ requests, connections, connectionsServed, rss }) =>
+    isCount(requests) &&
+    isCount(connections) &&
+    isCount(rss) &&
+    (connectionsServed === undefined || isCount(connectionsServed))
+      ? {
+          lastcall: 1,
+          type: 'stats',
+          requests,
+          connections,
+          ...(connectionsServed === undefined ? {} : { connectionsServed }),
+          rss,
+        }
       : undefined,
   request: ({ id, name, payload }) =>
     Number.isSafeInteger(id) && typeof name === 'string'
@@ -198,7 +268,46 @@ const workerReaders: {
           ...(reason === undefined ? {} : { reason: reason.slice(0, MAX_REASON_CHARS) }),
         }
       : undefined,
+  delegate: readDelegate,
 };
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && value.length <= MAX_DELEGATE_NAME_CHARS;
+}
+
+/** cluster2's delegation; every field checked, unknown fields kept as the payload's. */
+function readDelegate(fields: Fields): DelegateMessage | undefined {
+  const { delegate, expect, matches } = fields;
+  if (!isName(delegate)) return undefined;
+  if (expect !== undefined && !isName(expect)) return undefined;
+  const isMatchList =
+    matches === undefined ||
+    (Array.isArray(matches) && matches.length <= MAX_DELEGATE_MATCHES && matches.every(isName));
+  if (!isMatchList) return undefined;
+  // cluster2 read `timeOut`; `timeout` is what its users write today.
+  const givenTimeout = fields['timeout'] ?? fields['timeOut'];
+  const isTimeout =
+    givenTimeout === undefined ||
+    (typeof givenTimeout === 'number' && Number.isFinite(givenTimeout) && givenTimeout > 0);
+  if (!isTimeout) return undefined;
+  const payload: Record<string, unknown> = {};
+  const request: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === '__proto__') continue;
+    request[key] = value;
+    if (!DELEGATE_ROUTING_FIELDS.includes(key)) payload[key] = value;
+  }
+  return {
+    lastcall: 1,
+    type: 'delegate',
+    delegate,
+    expect,
+    matches: matches === undefined ? [] : [...matches],
+    timeout: Math.min(MAX_DELEGATE_TIMEOUT, givenTimeout ?? DEFAULT_DELEGATE_TIMEOUT),
+    payload,
+    request,
+  };
+}
 
 const masterReaders: {
   readonly [T in MasterMessage['type']]: Reader<Extract<MasterMessage, { type: T }>>;
@@ -242,7 +351,8 @@ function parseWith<M>(value: unknown, readers: Readonly<Record<string, Reader<M>
 /**
  * Reads what a worker sent. Every field is checked, and a reader never throws, whatever the
  * value: a worker may be hostile or broken. dutch-master's `{ event: 'request-restart' }` is
- * read as a restart request.
+ * read as a restart request, cluster2's `{ type: 'delegate', delegate: string, ... }` as a
+ * {@link DelegateMessage} (a wrong shape of it is malformed).
  */
 export function parseWorkerMessage(value: unknown): Parsed<WorkerMessage> {
   if (isRecord(value) && value['lastcall'] === undefined && value['event'] === 'request-restart') {
@@ -250,6 +360,12 @@ export function parseWorkerMessage(value: unknown): Parsed<WorkerMessage> {
       kind: 'message',
       message: { lastcall: 1, type: 'restart-request', reason: "dutch-master's request-restart" },
     };
+  }
+  if (isRecord(value) && value['lastcall'] === undefined && value['type'] === 'delegate') {
+    const message = readDelegate(value);
+    return message === undefined
+      ? { kind: 'malformed', type: "cluster2's delegate" }
+      : { kind: 'message', message };
   }
   return parseWith<WorkerMessage>(value, workerReaders);
 }
@@ -267,6 +383,9 @@ export const SLOT_ENV = 'LASTCALL_WORKER_SLOT';
 
 /** The environment variable that carries the master's drainTimeout. */
 export const DRAIN_TIMEOUT_ENV = 'LASTCALL_DRAIN_TIMEOUT';
+
+/** The environment variable that carries the master's idleTimeout in ms; `'0'` when it is off. */
+export const IDLE_TIMEOUT_ENV = 'LASTCALL_IDLE_TIMEOUT';
 
 /** ms between two stats messages of a worker. */
 export const STATS_INTERVAL = 1000;

@@ -17,7 +17,17 @@ export interface BackoffOptions {
 export interface RecycleOptions {
   /** Replace a worker once it has received this many requests. */
   readonly maxRequests?: number;
-  /** … once it holds this many open connections. */
+  /**
+   * … once its servers have accepted this many connections in total since its fork (cluster2's
+   * `connThreshold`; keep-alive clients open few, so `maxRequests` is often what you want).
+   */
+  readonly maxConnectionsServed?: number;
+  /** … once it holds this many connections open at the same moment. */
+  readonly maxOpenConnections?: number;
+  /**
+   * Deprecated: the former name of `maxOpenConnections` (connections open now, not served in
+   * total); still read, with one warning at start. Not together with `maxOpenConnections`.
+   */
   readonly maxConnections?: number;
   /** … once its resident memory passes this many MiB. */
   readonly maxRssMB?: number;
@@ -34,8 +44,12 @@ export interface HealthOptions {
   /** Pings in a row a worker may miss (a blocked event loop) before it is replaced; default 3. */
   readonly missedPings?: number;
   /**
-   * Your own check, called every `pingInterval` for each ready worker: `false`, a rejection or a
-   * throw replaces it. Default: none.
+   * Your own check, called every `pingInterval` for each ready worker (never twice at once for
+   * one worker) with its {@link WorkerInfo}: `slot`, `pid`, `port` (in fixed-port mode: the port
+   * to probe, as child_monitor's `info.port`), `uptime`, `requests`, `connections`,
+   * `connectionsServed`, `rss`, ... Anything but `true` (`false`, a rejection, a throw) replaces
+   * the worker through the rolling path, with the slot's crash backoff (see `stableAfter`,
+   * `backoff`, `maxRestarts`). Default: none.
    */
   readonly probe?: (worker: WorkerInfo) => boolean | Promise<boolean>;
 }
@@ -54,7 +68,47 @@ export interface HeartbeatOptions {
   readonly minReady?: number;
   /** Reported as `version`; default `LASTCALL_APP_VERSION`, else `npm_package_version`. */
   readonly version?: string;
+  /**
+   * The wire format of `GET <path>`: `'json'` (default), or `'cluster2'` for cluster2's ECV text
+   * (`status=AVAILABLE&ServeTraffic=true&ip=…&hostname=…&port=…&time=…`) with its codes 200,
+   * 400 (disabled, starting, shutting down) and 500 (monitor failed, too few workers), so that
+   * existing load-balancer checks keep matching.
+   */
+  readonly format?: 'json' | 'cluster2';
+  /**
+   * A dependency gate (cluster2's `ecv.monitor`): while it fails, the heartbeat answers as down
+   * (`monitor-failed`, 503; cluster2's 500 WARNING) and the workers are left alone. An
+   * `http:`/`https:` URL is up on a 2xx; a path (`'/healthcheck'`) is a GET of the workers' app
+   * on the address they listen on; a function is up when it returns or resolves `true`. A throw,
+   * a rejection, an error or no answer within `monitorTimeout` counts as down. Default: none.
+   */
+  readonly monitor?: string | (() => boolean | Promise<boolean>);
+  /** ms a monitor check may take before it counts as down; default 2000, at most 60000. */
+  readonly monitorTimeout?: number;
+  /**
+   * ms a monitor result is reused by later heartbeat requests; default 1000, at most 60000; `0`
+   * checks on every request. Concurrent requests always share the one check in flight.
+   */
+  readonly monitorCacheMs?: number;
 }
+
+/** Which output of a worker a line comes from. */
+export type OutputStreamName = 'stdout' | 'stderr';
+
+/** Whose line it is: the second argument of an `output` function. */
+export interface OutputLineInfo {
+  readonly slot: number;
+  /** cluster's worker id. */
+  readonly id: number;
+  readonly pid: number | undefined;
+  readonly stream: OutputStreamName;
+}
+
+/**
+ * An `output` function: called synchronously once per whole line of a worker, without its
+ * newline (nor a `\r` before it). A throw loses that line only; throws are counted and logged.
+ */
+export type OutputLineHandler = (line: string, info: OutputLineInfo) => void;
 
 /** When a forked worker counts as ready. */
 export type ReadyOn =
@@ -91,6 +145,15 @@ export interface MasterOptions {
   readonly readyTimeout?: number;
   /** ms a draining worker has before it gets SIGTERM; default 30000. */
   readonly drainTimeout?: number;
+  /**
+   * ms after which every worker ends (FIN) an HTTP/1 socket of the app's servers that has had
+   * no request in flight and received no byte that long, counted from the end of the last
+   * response or from the connection: cluster2's `timeout` (which was 30000). A request in
+   * flight is never cut; upgraded sockets and HTTP/2 sessions are left alone. Off by default
+   * (`undefined` or `false`): Node's `server.keepAliveTimeout` (5 s) already ends keep-alive
+   * sockets idle between requests. Needs no code in the app: the worker runtime applies it.
+   */
+  readonly idleTimeout?: number | false;
   /** ms after SIGTERM before SIGKILL; default 5000. */
   readonly killTimeout?: number;
   /** How many replacements a rolling restart runs at once; default 1. */
@@ -112,6 +175,14 @@ export interface MasterOptions {
   readonly graceful?: Graceful;
   /** Where the master logs; default `getLogger('lastcall:master')`. */
   readonly logger?: Logger;
+  /**
+   * Where each worker's stdout and stderr go, one whole line at a time (a line longer than 64 KiB
+   * in pieces): `'inherit'` (default) to the master's stdout and stderr as they are; `'log'` one
+   * record per line through `logger`, at info for stdout and warn for stderr, with the fields
+   * `{ slot, pid, stream }` (empty lines left out); or a function called once per line. With
+   * `'log'` or a function a line is not also printed on the master's own stdout or stderr.
+   */
+  readonly output?: 'inherit' | 'log' | OutputLineHandler;
   /** Recycling; default none. */
   readonly recycle?: RecycleOptions;
   /** Health pings and probe; default pings every 5000 ms, 3 may be missed; `false` for none. */
@@ -120,6 +191,16 @@ export interface MasterOptions {
   readonly heartbeat?: HeartbeatOptions;
   /** Written at start with the master's pid, refused when it names a live process, removed at exit. */
   readonly pidFile?: string;
+  /**
+   * A folder for pid files, as cluster2's `pids`: the master's `<name>.pid` (unless `pidFile` is
+   * given) and each worker's `<name>-worker-<slot>.pid`, written when the worker is ready,
+   * replaced when a replacement of its slot is ready, removed when it exits and at the master's
+   * end. `name` is `pidFile`'s basename without `.pid`, else `LASTCALL_APP_NAME`, else
+   * `THEHELP_APP_NAME`, else `'lastcall'`. Made (0755) when missing; refused at start with
+   * `LASTCALL_ERR_MASTER_PID_DIR_FAILED` when it is not a real folder of this user that only
+   * this user can write into.
+   */
+  readonly pidDir?: string;
   /**
    * Fixed-port mode, for servers that must not be load-balanced: one worker per port, told its
    * port in `PORT`, ready when it listens on it. `workers` is the number of ports.
@@ -145,10 +226,14 @@ export interface WorkerExit {
   readonly reason: 'crash' | 'drained' | 'killed' | 'failed-start';
 }
 
-/** One row of {@link Master.status}. */
+/**
+ * One row of {@link Master.status}, and what `health.probe` is called with. Counters are the
+ * worker's own, reported every second: a probe may see values up to a second old.
+ */
 export interface WorkerInfo {
+  /** Its place in the cluster, 0 to workers − 1; a replacement takes its predecessor's slot. */
   readonly slot: number;
-  /** Its port, in fixed-port mode. */
+  /** Its port in fixed-port mode (`ports[slot]`, also in its `PORT`); else undefined. */
   readonly port: number | undefined;
   /** cluster's worker id. */
   readonly id: number;
@@ -164,6 +249,11 @@ export interface WorkerInfo {
   readonly requests: number;
   /** Open connections of its servers, as last reported. */
   readonly connections: number;
+  /**
+   * Connections its servers accepted in total since its fork, as last reported (0 from a
+   * worker of an earlier version). Optional because a master of an earlier version has none.
+   */
+  readonly connectionsServed?: number;
   /**
    * Lines (and their bytes) of its stdout and stderr the master dropped because its own stdout or
    * stderr did not keep up; a piece of a split long line counts as one line. Always set by

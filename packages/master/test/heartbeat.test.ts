@@ -2,7 +2,15 @@ import { request } from 'undici';
 import { Heartbeat, isLoopback } from '../src/primary/heartbeat';
 import type { HeartbeatState } from '../src/primary/heartbeat';
 
-const SETTINGS = { port: 0, host: '127.0.0.1', path: '/ecv', token: undefined, version: '9.9.9' };
+const SETTINGS = {
+  port: 0,
+  host: '127.0.0.1',
+  path: '/ecv',
+  token: undefined,
+  version: '9.9.9',
+  format: 'json',
+  monitor: undefined,
+} as const;
 
 function serving(overrides: Partial<HeartbeatState> = {}): HeartbeatState {
   return {
@@ -12,6 +20,7 @@ function serving(overrides: Partial<HeartbeatState> = {}): HeartbeatState {
     isShuttingDown: false,
     isStarted: true,
     failedSlots: 0,
+    appAddress: undefined,
     ...overrides,
   };
 }

@@ -148,7 +148,10 @@ describe('readOptions', () => {
     });
     expect(readOptions({ recycle: { maxAgeMs: 1000 } }).recycle).toEqual({
       maxRequests: undefined,
-      maxConnections: undefined,
+      maxConnectionsServed: undefined,
+      maxOpenConnections: undefined,
+      openConnectionsName: 'maxOpenConnections',
+      deprecations: [],
       maxRssMB: undefined,
       maxAgeMs: 1000,
       spacing: 30_000,

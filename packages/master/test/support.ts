@@ -33,18 +33,21 @@ export function startMaster(
     probe,
     app: workerApp,
     logsDir,
+    monitorFile,
   }: {
     build?: Build;
     env?: NodeJS.ProcessEnv;
     probe?: 'fail-first';
     app?: string;
     logsDir?: string;
+    /** A function `heartbeat.monitor` reading this file (`up`, `down`, `throw`, `hang`). */
+    monitorFile?: string;
   } = {},
 ): MasterApp {
   const buildFile = path.join(makeTempDir(), 'build');
   fs.writeFileSync(buildFile, build);
   const app = startApp(
-    { options, probe, app: workerApp, logsDir },
+    { options, probe, app: workerApp, logsDir, monitorFile },
     {
       fixture: path.join(__dirname, 'fixtures', 'master.js'),
       env: { LASTCALL_LOG_LEVEL: 'warn', BUILD_FILE: buildFile, ...env },

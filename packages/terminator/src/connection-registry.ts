@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { Connection } from './connection';
 import { TerminatorError } from './errors';
 import { Http2Sessions } from './http2-sessions';
+import { IdleSweeper } from './idle-sweeper';
 import { listExistingConnections, tlsParentSocket } from './node-internals';
 import type { ResolvedOptions } from './options';
 import type { ServerKind } from './server-kind';
@@ -51,6 +52,7 @@ export class ConnectionRegistry {
   /** Raw TCP sockets of TLS servers whose handshake has not finished. */
   readonly #handshaking = new Set<net.Socket>();
   readonly #sessions: Http2Sessions;
+  readonly #idleSweeper: IdleSweeper;
   readonly #drains = new Set<DrainObserver>();
   #isKeepAliveStopped = false;
   /** During a terminator's `drainDelay`: keep-alive goes on as before, whoever asks to stop it. */
@@ -85,6 +87,7 @@ export class ConnectionRegistry {
         this.#count('h2Sessions');
       },
     });
+    this.#idleSweeper = new IdleSweeper(this.#connections, () => this.#drains.size > 0);
     const connections = this.#connections;
     const handshaking = this.#handshaking;
     const notifyIfClosed = this.#notifyIfClosed.bind(this);
@@ -130,6 +133,17 @@ export class ConnectionRegistry {
     for (const detach of this.#detachers.splice(0)) detach();
     clearTimeout(this.#destroyTimer);
     clearTimeout(this.#sweepTimer);
+    this.#idleSweeper.stop();
+  }
+
+  /** Ends sockets idle for `idleTimeout` ms while serving, until {@link unwatchIdle}. */
+  watchIdle(idleTimeout: number): void {
+    this.#idleSweeper.watch(idleTimeout);
+  }
+
+  /** Takes back one {@link watchIdle}. */
+  unwatchIdle(idleTimeout: number): void {
+    this.#idleSweeper.unwatch(idleTimeout);
   }
 
   /**
@@ -160,6 +174,7 @@ export class ConnectionRegistry {
   beginDrain(observer: DrainObserver): void {
     this.#isDrainDelayed = false;
     this.#drains.add(observer);
+    this.#idleSweeper.stop();
     if (this.#drains.size > 1) {
       // A second terminator of a server another one has closed already: no 'close' event will
       // come again, so it must hear it now.
@@ -271,6 +286,7 @@ export class ConnectionRegistry {
     const connection = new Connection(socket, isHttp);
     this.#connections.set(socket, connection);
     socket.on('close', this.#onSocketClose);
+    this.#idleSweeper.socketIdle();
     return connection;
   }
 
@@ -311,6 +327,7 @@ export class ConnectionRegistry {
     if (this.#drains.size > 0 && response.writableFinished) this.#count('completedInFlight');
     if (connection.inFlight > 0) return;
     connection.markIdle(performance.now());
+    this.#idleSweeper.socketIdle();
     // After a response that said `Connection: close`, Node is already ending the socket; after
     // one that promised keep-alive (its headers went out before the drain), the client may
     // reuse the socket at once, so it gets the same quiet period as any idle socket.

@@ -13,6 +13,12 @@ export class Connection {
   idleBytesRead: number;
   /** `performance.now()` when the socket last became idle (or connected). */
   idleSince: number;
+  /**
+   * For `idleTimeout`: `socket.bytesRead` when last looked at while no request was in flight,
+   * and `performance.now()` since when it has not changed.
+   */
+  quietBytesRead: number;
+  quietSince: number;
   /** The newest request's response, while it is open: the one a drain asks to close. */
   lastResponse: ServerResponse | undefined;
   /** The response we set `shouldKeepAlive = false` on, so it can be undone if one follows. */
@@ -29,12 +35,16 @@ export class Connection {
   ) {
     this.idleBytesRead = socket.bytesRead;
     this.idleSince = performance.now();
+    this.quietBytesRead = this.idleBytesRead;
+    this.quietSince = this.idleSince;
   }
 
   /** Records that the last response in flight on this socket has closed. */
   markIdle(now: number): void {
     this.idleBytesRead = this.socket.bytesRead;
     this.idleSince = now;
+    this.quietBytesRead = this.idleBytesRead;
+    this.quietSince = now;
   }
 
   /** No request in flight and no byte of a new one received. */

@@ -40,6 +40,7 @@ class ServerTerminator implements Terminator, DrainObserver {
   readonly #server: net.Server;
   readonly #registry: ConnectionRegistry;
   #options: ResolvedOptions;
+  readonly #idleTimeout: number | undefined;
   #state: TerminatorState = 'serving';
   #promise: Promise<TerminationReport> | undefined;
   #resolve: ((report: TerminationReport) => void) | undefined;
@@ -64,6 +65,8 @@ class ServerTerminator implements Terminator, DrainObserver {
     this.#server = server;
     this.#registry = registry;
     this.#options = options;
+    this.#idleTimeout = options.idleTimeout;
+    if (options.idleTimeout !== undefined) registry.watchIdle(options.idleTimeout);
   }
 
   get state(): TerminatorState {
@@ -182,6 +185,8 @@ class ServerTerminator implements Terminator, DrainObserver {
     for (const signal of this.#signals) signal.removeEventListener('abort', this.#onAbort);
     this.#signals.clear();
     this.#registry.endDrain(this);
+    // Read at creation only: the options of terminate() may have changed it since.
+    if (this.#idleTimeout !== undefined) this.#registry.unwatchIdle(this.#idleTimeout);
     this.#registry.release();
     if (!this.#server.listening) stopConnectionsChecking(this.#server);
     this.#resolve?.({

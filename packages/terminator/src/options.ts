@@ -10,6 +10,8 @@ export interface ResolvedOptions {
   readonly keepListening: number;
   readonly drainDelay: number;
   readonly idleGrace: number;
+  /** ms after which a socket with no request in flight is ended while serving; off when undefined. */
+  readonly idleTimeout: number | undefined;
   readonly onUpgrade: TerminatorOptions['onUpgrade'];
   readonly onSocket: TerminatorOptions['onSocket'];
   readonly signal: AbortSignal | undefined;
@@ -27,6 +29,7 @@ const KNOWN_OPTIONS = new Set([
   'keepListening',
   'drainDelay',
   'idleGrace',
+  'idleTimeout',
   'onUpgrade',
   'onSocket',
   'signal',
@@ -75,6 +78,7 @@ export function resolveOptions(
     keepListening,
     drainDelay,
     idleGrace: duration('idleGrace') ?? base?.idleGrace ?? DEFAULT_IDLE_GRACE,
+    idleTimeout: readIdleTimeout(where, given, base?.idleTimeout),
     onUpgrade: readHook(where, given, 'onUpgrade') ?? base?.onUpgrade,
     onSocket: readHook(where, given, 'onSocket') ?? base?.onSocket,
     signal: readSignal(where, given) ?? base?.signal,
@@ -113,6 +117,22 @@ function readDuration(
     );
   }
   return value;
+}
+
+/** `idleTimeout`: a finite number of ms > 0, or `false` (and `undefined`) for off. */
+function readIdleTimeout(
+  where: string,
+  options: Record<string, unknown>,
+  fallback: number | undefined,
+): number | undefined {
+  const value = options['idleTimeout'];
+  if (value === undefined) return fallback;
+  if (value === false) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  throw new TerminatorError(
+    'LASTCALL_ERR_TERMINATOR_INVALID_IDLE_TIMEOUT',
+    `${where}: idleTimeout must be a finite number of milliseconds > 0, or false for none, got ${describeValue(value)}`,
+  );
 }
 
 function readHook<T extends keyof TerminatorOptions>(

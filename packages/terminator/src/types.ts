@@ -41,6 +41,18 @@ export interface TerminatorOptions {
    */
   readonly idleGrace?: number;
   /**
+   * Milliseconds after which, while the server serves, an HTTP/1 socket with no request in
+   * flight and no byte received is ended: FIN, then destroyed if still open a second later. It
+   * counts from the end of the last response, or from the connection when no request came. A
+   * request in flight is never cut, however long it takes or however slowly its body arrives;
+   * upgraded sockets (WebSocket, CONNECT), HTTP/2 sessions, TLS handshakes and plain `net`/`tls`
+   * sockets are left alone. `false` turns it off. It is read when the terminator is created; in
+   * `terminate()` it changes nothing, as the drain closes idle sockets anyway. cluster2's
+   * `timeout` was 30000.
+   * @defaultValue false
+   */
+  readonly idleTimeout?: number | false;
+  /**
    * Called once per upgraded socket (WebSocket, CONNECT tunnel) when the drain starts, for
    * example to send a WebSocket close frame 1001. Without it, upgraded sockets are left alone
    * until the deadline, then destroyed.

@@ -1,4 +1,4 @@
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import { createTerminator } from './create-terminator';
 import type { TerminationReport, TerminatorOptions } from './types';
 
@@ -10,17 +10,29 @@ export type ShutdownServer<S extends net.Server> = S & {
   forceShutdown(callback?: (error?: Error) => void): void;
 };
 
-/**
- * An `http-shutdown`-compatible decorator: adds `shutdown(cb)` and `forceShutdown(cb)` to
- * `server` and returns it, so `require('http-shutdown')(server)` becomes `withShutdown(server)`.
- * Unlike `http-shutdown`, it does not destroy in-flight HTTPS requests, answers pipelined
- * requests, and bounds the wait by `options.timeout`. This is the one place lastcall adds
- * properties to an object it did not create, because the caller asks for it.
- */
-export function withShutdown<S extends net.Server>(
-  server: S,
-  options?: TerminatorOptions,
-): ShutdownServer<S> {
+declare module 'node:net' {
+  interface Server {
+    /**
+     * Present once `withShutdown.extend()` has been called: decorates this server as
+     * `withShutdown(this, options)` does and returns it. http-shutdown's `extend()` form.
+     */
+    withShutdown(options?: TerminatorOptions): ShutdownServer<this>;
+  }
+}
+
+/** The `withShutdown` function with its http-shutdown-compatible `extend()`. */
+export interface WithShutdown {
+  <S extends net.Server>(server: S, options?: TerminatorOptions): ShutdownServer<S>;
+  /**
+   * http-shutdown's second form: adds a non-enumerable `withShutdown(options?)` method to
+   * `net.Server.prototype` (so to http, https, http2 and net servers), so that
+   * `http.createServer(app).withShutdown()` returns the decorated server. Opt-in and
+   * idempotent: nothing is added until it is called, and a second call changes nothing.
+   */
+  extend(): void;
+}
+
+function decorate<S extends net.Server>(server: S, options?: TerminatorOptions): ShutdownServer<S> {
   const terminator = createTerminator(server, options);
   const callBack = (promise: Promise<TerminationReport>, callback?: (error?: Error) => void) => {
     if (callback === undefined) return;
@@ -40,3 +52,36 @@ export function withShutdown<S extends net.Server>(
   };
   return decorated;
 }
+
+/** The method `extend()` puts on `net.Server.prototype`. */
+function withShutdownMethod(
+  this: net.Server,
+  options?: TerminatorOptions,
+): ShutdownServer<net.Server> {
+  return decorate(this, options);
+}
+
+function extend(): void {
+  const prototype = net.Server.prototype;
+  if (Object.getOwnPropertyDescriptor(prototype, 'withShutdown')?.value === withShutdownMethod) {
+    return;
+  }
+  // http-shutdown assigns the method (enumerable) to http.Server and https.Server only; ours is
+  // non-enumerable, so that `for…in` over a server and copies of it see nothing new.
+  Object.defineProperty(prototype, 'withShutdown', {
+    value: withShutdownMethod,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/**
+ * An `http-shutdown`-compatible decorator: adds `shutdown(cb)` and `forceShutdown(cb)` to
+ * `server` and returns it, so `require('http-shutdown')(server)` becomes `withShutdown(server)`,
+ * and `require('http-shutdown').extend()` becomes `withShutdown.extend()`.
+ * Unlike `http-shutdown`, it does not destroy in-flight HTTPS requests, answers pipelined
+ * requests, and bounds the wait by `options.timeout`. This is the one place lastcall adds
+ * properties to an object it did not create, because the caller asks for it.
+ */
+export const withShutdown: WithShutdown = Object.assign(decorate, { extend });

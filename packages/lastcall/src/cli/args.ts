@@ -7,6 +7,8 @@ import type { CommandName } from './usage';
 export interface Target {
   readonly name: string | undefined;
   readonly pidFile: string | undefined;
+  /** The folder of the pid files (`<dir>/<name>.pid`), when `start` was given one. */
+  readonly pidDir: string | undefined;
 }
 
 export interface StartArgs extends Target {
@@ -16,6 +18,8 @@ export interface StartArgs extends Target {
   readonly workers: number | undefined;
   readonly heartbeatPort: number | undefined;
   readonly heartbeatHost: string | undefined;
+  /** `--output`: where the workers' stdout and stderr lines go (the master's `output`). */
+  readonly output?: 'inherit' | 'log';
   readonly env: Readonly<Record<string, string>>;
   readonly config: string | undefined;
 }
@@ -24,7 +28,8 @@ export type ParsedCommand =
   | { readonly command: 'help'; readonly topic: CommandName | undefined }
   | { readonly command: 'version' }
   | StartArgs
-  | (Target & { readonly command: 'reload' | 'stop'; readonly timeoutMs: number })
+  | (Target & { readonly command: 'reload'; readonly timeoutMs: number })
+  | (Target & { readonly command: 'stop'; readonly timeoutMs: number; readonly force: boolean })
   | (Target & { readonly command: 'status'; readonly json: boolean });
 
 const COMMANDS: readonly CommandName[] = ['start', 'reload', 'stop', 'status'];
@@ -34,6 +39,7 @@ const DEFAULT_TIMEOUT_S = { reload: 900, stop: 120 } as const;
 const TARGET_OPTIONS = {
   name: { type: 'string' },
   'pid-file': { type: 'string' },
+  'pid-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -70,13 +76,20 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     }
     case 'reload':
     case 'stop': {
-      const values = parse(first, rest, { ...TARGET_OPTIONS, timeout: { type: 'string' } });
+      const values = parse(first, rest, {
+        ...TARGET_OPTIONS,
+        timeout: { type: 'string' },
+        ...(first === 'stop' ? { force: { type: 'boolean' } } : {}),
+      });
       if (values.help === true) return { command: 'help', topic: first };
       const seconds =
         values.timeout === undefined
           ? DEFAULT_TIMEOUT_S[first]
           : positiveNumber(first, '--timeout', String(values.timeout));
-      return { command: first, ...target(first, values), timeoutMs: seconds * 1000 };
+      const common = { ...target(first, values), timeoutMs: seconds * 1000 };
+      return first === 'stop'
+        ? { command: first, ...common, force: values.force === true }
+        : { command: first, ...common };
     }
   }
 }
@@ -94,6 +107,7 @@ function parseStart(argv: readonly string[]): ParsedCommand {
         workers: { type: 'string' },
         'heartbeat-port': { type: 'string' },
         'heartbeat-host': { type: 'string' },
+        output: { type: 'string' },
         env: { type: 'string', multiple: true },
         config: { type: 'string' },
       },
@@ -125,9 +139,19 @@ function parseStart(argv: readonly string[]): ParsedCommand {
         : wholeNumber('--workers', values.workers, 1, MAX_WORKERS),
     heartbeatPort: port === undefined ? undefined : wholeNumber('--heartbeat-port', port, 0, 65535),
     heartbeatHost: nonEmpty('start', '--heartbeat-host', values['heartbeat-host']),
+    ...outputFlag(values.output),
     env: readEnvFlags(values.env ?? []),
     config: nonEmpty('start', '--config', values.config),
   };
+}
+
+function outputFlag(value: string | undefined): { output?: 'inherit' | 'log' } {
+  if (value === undefined) return {};
+  if (value === 'inherit' || value === 'log') return { output: value };
+  throw new UsageFailure(
+    `start: --output must be inherit or log, got ${JSON.stringify(value)}`,
+    'start',
+  );
 }
 
 type OptionsConfig = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
@@ -154,6 +178,7 @@ function target(command: CommandName, values: Record<string, unknown>): Target {
   return {
     name: nonEmpty(command, '--name', values['name']),
     pidFile: nonEmpty(command, '--pid-file', values['pid-file']),
+    pidDir: nonEmpty(command, '--pid-dir', values['pid-dir']),
   };
 }
 

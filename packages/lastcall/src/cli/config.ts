@@ -55,13 +55,20 @@ export async function loadConfig(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw bad(file, `expected an object of Master options, got ${describeValue(value)}`);
   }
-  const { name, pidFile } = value as { name?: unknown; pidFile?: unknown };
+  const { name, pidFile, pidDir } = value as {
+    name?: unknown;
+    pidFile?: unknown;
+    pidDir?: unknown;
+  };
   if (name !== undefined && (typeof name !== 'string' || name.trim() === '')) {
     throw bad(file, `"name" must be a non-empty string, got ${describeValue(name)}`);
   }
   // Read here, before Master sees it: `start` turns it into a path first.
   if (pidFile !== undefined && (typeof pidFile !== 'string' || pidFile.trim() === '')) {
     throw bad(file, `"pidFile" must be a path (a non-empty string), got ${describeValue(pidFile)}`);
+  }
+  if (pidDir !== undefined && (typeof pidDir !== 'string' || pidDir.trim() === '')) {
+    throw bad(file, `"pidDir" must be a path (a non-empty string), got ${describeValue(pidDir)}`);
   }
   return { file, config: value };
 }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { describeValue } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import type { MasterError, RestartReport, WorkerInfo } from '@lastcall/master';
 import { CliFailure, EXIT } from './exit-codes';
@@ -11,7 +12,7 @@ import { assertSafeControlSocket } from './paths';
  * stop it; idle clients are cut off after {@link CONTROL_IDLE_TIMEOUT} ms, and at most
  * {@link MAX_CONTROL_CLIENTS} are served at once. One request per connection,
  * one JSON line each way: `{"command":"status"}` → `{"ok":true,...}` or
- * `{"ok":false,"error":{"code","message"}}`.
+ * `{"ok":false,"error":{"code","message"}}`. `stop` takes `"force":true` for the immediate stop.
  */
 
 export type ControlCommand = 'status' | 'reload' | 'stop';
@@ -29,8 +30,20 @@ export interface StatusReply {
   readonly workers: readonly WorkerInfo[];
 }
 
+/** What the master answers to `stop`: the stop it began and the workers it applies to. */
+export interface StopReply {
+  /** True for the immediate stop (SIGKILL); a master that predates it leaves `stopping` out. */
+  readonly force: boolean;
+  readonly workers: readonly { readonly slot: number; readonly pid: number | undefined }[];
+}
+
 export type ControlReply =
-  | { readonly ok: true; readonly status?: StatusReply; readonly report?: RestartReport }
+  | {
+      readonly ok: true;
+      readonly status?: StatusReply;
+      readonly report?: RestartReport;
+      readonly stopping?: StopReply;
+    }
   | {
       readonly ok: false;
       readonly error: {
@@ -43,8 +56,11 @@ export type ControlReply =
 export interface ControlActions {
   status(): StatusReply;
   reload(): Promise<RestartReport>;
-  /** Begins the graceful stop; the caller watches the pid. */
-  stop(): void;
+  /**
+   * Begins the graceful stop, or with `force` the immediate one (SIGKILL to every worker and its
+   * children, then the master exits); the caller watches the pid.
+   */
+  stop(force: boolean): StopReply;
 }
 
 /** The longest request line read; a client sending more is cut off. */
@@ -131,8 +147,9 @@ export class ControlServer {
 
   async #answer(line: string): Promise<ControlReply> {
     let command: unknown;
+    let force: unknown;
     try {
-      command = (JSON.parse(line) as { command?: unknown }).command;
+      ({ command, force } = JSON.parse(line) as { command?: unknown; force?: unknown });
     } catch {
       command = undefined;
     }
@@ -144,9 +161,21 @@ export class ControlServer {
           this.#log.info('reload asked on the control socket');
           return { ok: true, report: await this.#actions.reload() };
         case 'stop':
-          this.#log.info('stop asked on the control socket');
-          this.#actions.stop();
-          return { ok: true };
+          if (force !== undefined && typeof force !== 'boolean') {
+            return {
+              ok: false,
+              error: {
+                code: undefined,
+                message: `stop: "force" must be true or false, got ${describeValue(force)}`,
+              },
+            };
+          }
+          this.#log.info(
+            force === true
+              ? 'forced stop asked on the control socket'
+              : 'stop asked on the control socket',
+          );
+          return { ok: true, stopping: this.#actions.stop(force === true) };
         default:
           return {
             ok: false,
@@ -174,6 +203,7 @@ export async function askMaster(
   socketPath: string,
   command: ControlCommand,
   timeoutMs: number,
+  fields: { readonly force?: boolean } = {},
 ): Promise<ControlReply> {
   assertSafeControlSocket(socketPath);
   return new Promise((resolve, reject) => {
@@ -194,7 +224,7 @@ export async function askMaster(
     };
     socket.setEncoding('utf8');
     socket.on('connect', () => {
-      socket.write(`${JSON.stringify({ command })}\n`);
+      socket.write(`${JSON.stringify({ command, ...fields })}\n`);
     });
     socket.on('data', (chunk: string) => {
       answer += chunk;

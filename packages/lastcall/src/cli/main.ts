@@ -34,7 +34,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         await reload(parsed, parsed.timeoutMs, io);
         return EXIT.ok;
       case 'stop':
-        await stop(parsed, parsed.timeoutMs, io);
+        await stop(parsed, parsed.timeoutMs, io, parsed.force);
         return EXIT.ok;
       case 'status':
         await status(parsed, parsed.json, io);

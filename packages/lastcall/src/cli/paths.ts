@@ -115,6 +115,20 @@ export function defaultPidFile(name: string, env: NodeJS.ProcessEnv = process.en
 }
 
 /**
+ * The pid file of the master named `name`: `<pidDir>/<name>.pid` when `start` was given a pid
+ * folder (`--pid-dir`, `pidDir`), else {@link defaultPidFile}. A relative `pidDir` stays relative.
+ */
+export function masterPidFile(
+  name: string,
+  pidDir: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return pidDir === undefined
+    ? defaultPidFile(name, env)
+    : path.join(pidDir, `${fileSafeName(name)}.pid`);
+}
+
+/**
  * The control socket of the master whose pid file is `pidFile`: next to it (`x.pid` →
  * `x.sock`) when the pid file sits in the run folder; otherwise (a pid file in `/var/run`, in a
  * shared `/tmp`, or a path too long for a unix socket) in the run folder, under a hash of the pid
@@ -183,8 +197,13 @@ export function listRunning(env: NodeJS.ProcessEnv = process.env): { name: strin
   } catch {
     return [];
   }
+  // `<name>-worker-<slot>.pid` beside `<name>.pid` is a worker's (`--pid-dir`), not a master's.
+  const isWorkerFile = (entry: string): boolean => {
+    const match = /^(.+)-worker-\d+\.pid$/.exec(entry);
+    return match?.[1] !== undefined && entries.includes(`${match[1]}.pid`);
+  };
   return entries
-    .filter((entry) => entry.endsWith('.pid'))
+    .filter((entry) => entry.endsWith('.pid') && !isWorkerFile(entry))
     .sort()
     .flatMap((entry) => {
       const pid = livePid(path.join(dir, entry));

@@ -7,10 +7,10 @@ import { CliFailure, EXIT } from './exit-codes';
 import {
   controlSocketPath,
   defaultName,
-  defaultPidFile,
   isAlive,
   listRunning,
   livePid,
+  masterPidFile,
 } from './paths';
 
 /** Where a command that talks to a running master looks. */
@@ -31,7 +31,11 @@ export function locate(target: Target, context: RemoteContext): Located {
   const pidFile = path.resolve(
     context.cwd,
     target.pidFile ??
-      defaultPidFile(target.name ?? defaultName(context.cwd, context.env), context.env),
+      masterPidFile(
+        target.name ?? defaultName(context.cwd, context.env),
+        target.pidDir,
+        context.env,
+      ),
   );
   // Given only the pid file, the name it was started with is the file's (`<name>.pid`).
   const name =
@@ -61,9 +65,10 @@ async function ask(
   located: Located,
   command: ControlCommand,
   timeoutMs: number,
+  fields: { readonly force?: boolean } = {},
 ): Promise<ControlReply> {
   try {
-    return await askMaster(located.socket, command, timeoutMs);
+    return await askMaster(located.socket, command, timeoutMs, fields);
   } catch (error) {
     if (error instanceof CliFailure && error.exitCode === EXIT.notRunning) {
       throw new CliFailure(
@@ -99,16 +104,27 @@ export async function reload(
   );
 }
 
-/** `lastcall stop`: asks for the graceful stop and waits until the master has exited. */
+/**
+ * `lastcall stop`: asks for the graceful stop (or, with `force`, the immediate one: SIGKILL to
+ * every worker and its children) and waits until the master has exited.
+ */
 export async function stop(
   target: Target,
   timeoutMs: number,
   context: RemoteContext,
+  force = false,
 ): Promise<void> {
   const located = locate(target, context);
   const deadline = Date.now() + timeoutMs;
-  const reply = await ask(located, 'stop', timeoutMs);
+  const reply = await ask(located, 'stop', timeoutMs, force ? { force } : {});
   if (!reply.ok) throw new CliFailure(EXIT.failed, `stop: ${reply.error.message}`);
+  if (force && reply.stopping?.force !== true) {
+    // A master of a version before --force reads the request as a graceful stop.
+    throw new CliFailure(
+      EXIT.failed,
+      `stop --force: the master of "${located.name}" (pid ${String(located.pid)}) does not know the forced stop (an older lastcall); it began a graceful stop instead. Wait for it, or kill its workers yourself`,
+    );
+  }
   while (isAlive(located.pid)) {
     if (Date.now() >= deadline) {
       throw new CliFailure(
@@ -118,7 +134,12 @@ export async function stop(
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  context.out(`lastcall: stopped ${located.name} (master pid ${String(located.pid)})`);
+  const workers = reply.stopping?.workers ?? [];
+  context.out(
+    force
+      ? `lastcall: force-stopped ${located.name} (master pid ${String(located.pid)}): SIGKILL to ${String(workers.length)} workers and their children${workers.length === 0 ? '' : ` (pids ${workers.map((worker) => String(worker.pid ?? '-')).join(', ')})`}, no drain`
+      : `lastcall: stopped ${located.name} (master pid ${String(located.pid)})`,
+  );
 }
 
 /** `lastcall status`: a table of the workers, or `--json`. */

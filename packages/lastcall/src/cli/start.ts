@@ -15,9 +15,9 @@ import type { ExitCode } from './exit-codes';
 import {
   controlSocketPath,
   defaultName,
-  defaultPidFile,
   ensureRunDir,
   livePid,
+  masterPidFile,
   runDir,
 } from './paths';
 
@@ -37,6 +37,7 @@ const START_EXIT: Partial<Record<string, ExitCode>> = {
   LASTCALL_ERR_MASTER_START_FAILED: EXIT.startFailed,
   LASTCALL_ERR_MASTER_PID_FILE_IN_USE: EXIT.alreadyRunning,
   LASTCALL_ERR_MASTER_PID_FILE_FAILED: EXIT.badConfig,
+  LASTCALL_ERR_MASTER_PID_DIR_FAILED: EXIT.badConfig,
 };
 
 /**
@@ -51,9 +52,11 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
   }
   const { file, config } = await loadConfig(context.cwd, args.config);
   const name = args.name ?? config.name ?? defaultName(context.cwd, context.env);
+  const givenPidDir = args.pidDir ?? config.pidDir;
+  const pidDir = givenPidDir === undefined ? undefined : path.resolve(context.cwd, givenPidDir);
   const pidFile = path.resolve(
     context.cwd,
-    args.pidFile ?? config.pidFile ?? defaultPidFile(name, context.env),
+    args.pidFile ?? config.pidFile ?? masterPidFile(name, pidDir, context.env),
   );
   ensureRunDir(runDir(context.env));
   const running = livePid(pidFile);
@@ -63,10 +66,13 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
       `a master of "${name}" is running already (pid ${String(running)}, pid file ${pidFile})`,
     );
   }
-  fs.mkdirSync(path.dirname(pidFile), { recursive: true, mode: 0o700 });
+  // A pid folder of the user's own is the master's to make and check (0755: monitors read it).
+  if (pidDir === undefined || path.dirname(pidFile) !== pidDir) {
+    fs.mkdirSync(path.dirname(pidFile), { recursive: true, mode: 0o700 });
+  }
   // The master's own crash reports, logs and launch metric carry the app's name.
   process.env['LASTCALL_APP_NAME'] = name;
-  const options = masterOptions(args, config, { script, name, pidFile });
+  const options = masterOptions(args, config, { script, name, pidFile, pidDir });
   let master: Master;
   try {
     master = new Master(options);
@@ -101,7 +107,12 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
         workers: master.status(),
       }),
       reload: () => master.restart(),
-      stop: () => void graceful.shutdown(),
+      stop: (force) => {
+        const workers = master.status().map(({ slot, pid }) => ({ slot, pid }));
+        if (force) void forceStop();
+        else void graceful.shutdown();
+        return { force, workers };
+      },
     },
     log,
   );
@@ -111,6 +122,15 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
     },
     { name: 'lastcall control socket' },
   );
+  // `lastcall stop --force`: no shutdown delay and no drain, also when a graceful stop is under
+  // way; the master exits 0 once every worker is gone (or with the code of a shutdown under way).
+  const forceStop = async (): Promise<void> => {
+    await master.stop({ force: true });
+    const code = graceful.state === 'running' ? 0 : graceful.exitCode;
+    log.info(`forced stop: every worker has exited; exiting with ${String(code)}`);
+    control.close();
+    process.exit(code);
+  };
   process.once('exit', () => {
     control.close();
   });
@@ -145,7 +165,12 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
 export function masterOptions(
   args: StartArgs,
   config: FileConfig,
-  resolved: { readonly script: string; readonly name: string; readonly pidFile: string },
+  resolved: {
+    readonly script: string;
+    readonly name: string;
+    readonly pidFile: string;
+    readonly pidDir?: string | undefined;
+  },
 ): MasterOptions {
   const { name: _name, ...fromFile } = config;
   const heartbeat =
@@ -169,9 +194,11 @@ export function masterOptions(
     execArgv: [...(fromFile.execArgv ?? []), '--require', WORKER_PRELOAD],
     env: { ...fromFile.env, ...args.env, LASTCALL_APP_NAME: resolved.name },
     ...(args.workers === undefined ? {} : { workers: args.workers }),
+    ...(args.output === undefined ? {} : { output: args.output }),
     ...(heartbeat === undefined
       ? {}
       : { heartbeat: heartbeat as NonNullable<MasterOptions['heartbeat']> }),
     pidFile: resolved.pidFile,
+    ...(resolved.pidDir === undefined ? {} : { pidDir: resolved.pidDir }),
   };
 }

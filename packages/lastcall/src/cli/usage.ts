@@ -10,7 +10,11 @@ Options:
   --workers <n>          how many workers (default: LASTCALL_WORKERS, else one per core)
   --heartbeat-port <p>   serve the load-balancer heartbeat (GET /ecv) on this port
   --heartbeat-host <h>   the heartbeat's address (default 127.0.0.1)
+  --output <mode>        the workers' stdout and stderr lines: inherit (default, printed as they
+                         are) or log (one record each through the master's logger)
   --pid-file <file>      the pid file (default: <run dir>/<name>.pid); its control socket is beside it
+  --pid-dir <dir>        write the pid files there: the master's <name>.pid (unless --pid-file) and
+                         each ready worker's <name>-worker-<slot>.pid
   --name <name>          the app name (default: LASTCALL_APP_NAME, else package.json's name)
   --env <KEY=VALUE>      extra environment of every worker; repeatable
   --config <file>        the configuration file (default: lastcall.config.js or .json, if present)
@@ -21,7 +25,8 @@ readyTimeout, drainTimeout, heartbeat, recycle, health, ...). Flags win over the
 over the environment.`;
 
 const TARGET = `  --name <name>          the app name the master was started with (default: as for start)
-  --pid-file <file>      the master's pid file, when start was given one`;
+  --pid-file <file>      the master's pid file, when start was given one
+  --pid-dir <dir>        the pid folder, when start was given one`;
 
 const RELOAD = `Usage: lastcall reload [options]
 
@@ -39,8 +44,13 @@ const STOP = `Usage: lastcall stop [options]
 Stops a running master as SIGTERM does: every worker drains, then the master exits. Waits until
 the master has exited.
 
+With --force, stops it at once: SIGKILL to every worker and the processes it started, no drain
+(requests in flight are cut off), also when a graceful stop is under way; the master exits 0
+once they are gone.
+
 Options:
 ${TARGET}
+  --force                SIGKILL every worker and its children now instead of draining
   --timeout <seconds>    give up waiting after this long (default 120)
   -h, --help             this help`;
 

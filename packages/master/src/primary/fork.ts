@@ -3,7 +3,7 @@ import type { ClusterSettings, Worker } from 'node:cluster';
 import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ResolvedMasterOptions } from './options';
-import { DRAIN_TIMEOUT_ENV, MASTER_ENV, SLOT_ENV } from '../protocol';
+import { DRAIN_TIMEOUT_ENV, IDLE_TIMEOUT_ENV, MASTER_ENV, SLOT_ENV } from '../protocol';
 import { WorkerHandle } from './worker-handle';
 import type { WorkerObserver } from './worker-handle';
 
@@ -68,12 +68,15 @@ export function forkWorker(
     [MASTER_ENV]: '1',
     [SLOT_ENV]: String(slot),
     [DRAIN_TIMEOUT_ENV]: String(drainTimeout),
+    // Always set, so that a value in the master's own environment cannot turn it on.
+    [IDLE_TIMEOUT_ENV]: String(options.idleTimeout ?? 0),
   });
   const times = {
     readyOn: port !== undefined && readyOn === 'listening' ? { port } : readyOn,
     readyTimeout,
     drainTimeout,
     killTimeout,
+    output: options.output,
   };
   return new WorkerHandle(slot, worker, times, observer);
 }

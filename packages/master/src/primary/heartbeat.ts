@@ -1,7 +1,12 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { getLogger } from '@lastcall/log-shim';
+import type { Logger } from '@lastcall/log-shim';
 import { MasterError } from '../errors';
+import { cluster2Answer } from './cluster2-ecv';
+import { HeartbeatMonitor } from './heartbeat-monitor';
+import type { AppAddress, MonitorSettings } from './heartbeat-monitor';
 
 /** What the heartbeat reports, asked of the master on every request. */
 export interface HeartbeatState {
@@ -13,7 +18,12 @@ export interface HeartbeatState {
   readonly isStarted: boolean;
   /** A slot gave up (crash loop): still 200 while enough workers are ready, but said. */
   readonly failedSlots: number;
+  /** Where the workers' app listens: cluster2's `port`, and the host of a monitor path. */
+  readonly appAddress: AppAddress | undefined;
 }
+
+/** The heartbeat's wire format: lastcall's JSON, or cluster2's ECV text. */
+export type HeartbeatFormat = 'json' | 'cluster2';
 
 /** The heartbeat's settings, validated by options.ts. */
 export interface HeartbeatSettings {
@@ -22,11 +32,21 @@ export interface HeartbeatSettings {
   readonly path: string;
   readonly token: string | undefined;
   readonly version: string | undefined;
+  readonly format: HeartbeatFormat;
+  /** The gate on a dependency; undefined for none. */
+  readonly monitor: MonitorSettings | undefined;
 }
 
 /** The body of `GET <path>`. */
 export interface HeartbeatBody {
-  readonly status: 'ok' | 'degraded' | 'disabled' | 'shutting-down' | 'starting' | 'unavailable';
+  readonly status:
+    | 'ok'
+    | 'degraded'
+    | 'disabled'
+    | 'shutting-down'
+    | 'starting'
+    | 'unavailable'
+    | 'monitor-failed';
   readonly workers: {
     readonly ready: number;
     readonly total: number;
@@ -34,12 +54,21 @@ export interface HeartbeatBody {
   };
   readonly uptime: number;
   readonly version: string | null;
+  /**
+   * With a `heartbeat.monitor` only: its last result (`unchecked` before the first check), and
+   * why it is down.
+   */
+  readonly monitor?: {
+    readonly status: 'up' | 'down' | 'unchecked';
+    readonly reason: string | null;
+  };
 }
 
 /**
  * cluster2's ECV, done safely: the master's own listener (loopback by default) that a load
  * balancer polls. `GET <path>` answers 200 with JSON while the node serves, 503 when it was
- * disabled, is starting or shutting down, or has fewer than `minReady` ready workers.
+ * disabled, is starting or shutting down, has fewer than `minReady` ready workers, or its
+ * monitor fails; with `format: 'cluster2'` it answers cluster2's text and codes instead.
  * `POST <path>/disable` and `<path>/enable` take the node out of rotation and back; they need the
  * token when one is set, and are refused from a non-loopback address when none is. Any other
  * method gets 405.
@@ -49,13 +78,22 @@ export class Heartbeat {
   readonly #state: () => HeartbeatState;
   readonly #startedAt = Date.now();
   readonly #server: http.Server;
+  readonly #monitor: HeartbeatMonitor | undefined;
   #isDisabled = false;
 
-  constructor(settings: HeartbeatSettings, state: () => HeartbeatState) {
+  constructor(
+    settings: HeartbeatSettings,
+    state: () => HeartbeatState,
+    log: Logger = getLogger('lastcall:master'),
+  ) {
     this.#settings = settings;
     this.#state = state;
+    this.#monitor =
+      settings.monitor === undefined
+        ? undefined
+        : new HeartbeatMonitor(settings.monitor, () => this.#state().appAddress, log);
     this.#server = http.createServer((request, response) => {
-      this.#answer(request, response);
+      void this.#answer(request, response);
     });
     this.#server.keepAliveTimeout = 2000;
   }
@@ -95,8 +133,9 @@ export class Heartbeat {
     return this.#isDisabled;
   }
 
-  /** Closes the listener and every connection to it. */
+  /** Closes the listener and every connection to it, and aborts a monitor check in flight. */
   close(): Promise<void> {
+    this.#monitor?.close();
     return new Promise((resolve) => {
       if (!this.#server.listening) {
         resolve();
@@ -109,9 +148,13 @@ export class Heartbeat {
     });
   }
 
-  /** The body and status `GET <path>` would answer now. */
+  /**
+   * The body and status `GET <path>` would answer now (in JSON), with the monitor's last
+   * result: a request checks the monitor first when its result is stale.
+   */
   report(): { statusCode: number; body: HeartbeatBody } {
     const state = this.#state();
+    const last = this.#monitor?.last;
     const status: HeartbeatBody['status'] = state.isShuttingDown
       ? 'shutting-down'
       : this.#isDisabled
@@ -120,19 +163,29 @@ export class Heartbeat {
           ? 'starting'
           : state.ready < state.minReady
             ? 'unavailable'
-            : state.failedSlots > 0
-              ? 'degraded'
-              : 'ok';
+            : last?.isUp === false
+              ? 'monitor-failed'
+              : state.failedSlots > 0
+                ? 'degraded'
+                : 'ok';
     const body: HeartbeatBody = {
       status,
       workers: { ready: state.ready, total: state.total, failedSlots: state.failedSlots },
       uptime: Math.round((Date.now() - this.#startedAt) / 1000),
       version: this.#settings.version ?? null,
+      ...(this.#monitor === undefined
+        ? {}
+        : {
+            monitor: {
+              status: last === undefined ? 'unchecked' : last.isUp ? 'up' : 'down',
+              reason: last?.reason ?? null,
+            },
+          }),
     };
     return { statusCode: status === 'ok' || status === 'degraded' ? 200 : 503, body };
   }
 
-  #answer(request: http.IncomingMessage, response: http.ServerResponse): void {
+  async #answer(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const { path } = this.#settings;
     const url = (request.url ?? '/').split('?')[0];
     response.setHeader('Cache-Control', 'no-store');
@@ -141,8 +194,16 @@ export class Heartbeat {
         this.#send(response, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
         return;
       }
+      // The monitor only decides between up and down: a node out of rotation for another
+      // reason does not ask the dependency.
+      const { status } = this.report().body;
+      const isGated = status === 'ok' || status === 'degraded' || status === 'monitor-failed';
+      if (this.#monitor !== undefined && isGated) {
+        await this.#monitor.check();
+      }
       const { statusCode, body } = this.report();
-      this.#send(response, statusCode, body);
+      if (this.#settings.format === 'cluster2') this.#sendCluster2(request, response, body);
+      else this.#send(response, statusCode, body);
       return;
     }
     const action =
@@ -161,8 +222,29 @@ export class Heartbeat {
     }
     this.#isDisabled = action === 'disable';
     request.resume();
+    if (this.#settings.format === 'cluster2') {
+      // cluster2 answered its disable and enable with 204 and no body.
+      response.writeHead(204).end();
+      return;
+    }
     const { statusCode, body } = this.report();
     this.#send(response, 200, { ...body, httpStatus: statusCode });
+  }
+
+  #sendCluster2(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    body: HeartbeatBody,
+  ): void {
+    const { statusCode, text } = cluster2Answer(body.status, {
+      ip: request.socket.localAddress ?? '',
+      port: this.#state().appAddress?.port,
+    });
+    response.writeHead(statusCode, {
+      'Content-Type': 'text/plain',
+      'Content-Length': Buffer.byteLength(text),
+    });
+    response.end(request.method === 'HEAD' ? undefined : text);
   }
 
   #isAllowed(request: http.IncomingMessage): boolean {
@@ -203,5 +285,7 @@ export const NO_LISTENER: HeartbeatSettings & { readonly minReady: number } = {
   path: '/ecv',
   token: undefined,
   version: undefined,
+  format: 'json',
+  monitor: undefined,
   minReady: 1,
 };

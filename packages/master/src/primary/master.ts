@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
+import { describeValue } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import { MasterError } from '../errors';
 import type { WorkerFailure } from '../errors';
@@ -17,6 +18,7 @@ import { RollingRestart } from './rolling-restart';
 import { SerialRun } from './serial-run';
 import { Slot } from './slot';
 import { Upkeep } from './upkeep';
+import { WorkerPidFiles, preparePidDir } from './worker-pid-files';
 import type { MasterEvents, MasterOptions, RestartReport, WorkerExit, WorkerInfo } from '../types';
 import type { WorkerHandle, WorkerObserver } from './worker-handle';
 
@@ -72,19 +74,29 @@ export class Master extends EventEmitter<MasterEvents> {
   #stopping: Promise<void> | undefined;
   #onStartProgress: (() => void) | undefined;
   #heartbeat: Heartbeat | undefined;
+  /**
+   * Where the workers' app listens, for the heartbeat's cluster2 `port` and monitor path: the
+   * first address a worker listened on (on `readyOn`'s port, or the first fixed port, if given).
+   */
+  #appAddress: { address: string; port: number } | undefined;
   #isShuttingDown = false;
   /** When each worker was last warned about a malformed message. */
   readonly #malformedWarnedAt = new WeakMap<WorkerHandle, number>();
   readonly #router: RequestRouter;
   readonly #upkeep: Upkeep;
   readonly #hooks: ProcessHooks;
+  readonly #workerPidFiles: WorkerPidFiles | undefined;
 
   /** Throws a {@link MasterError} for a bad option. */
   constructor(options?: MasterOptions) {
     super();
     this.#options = readOptions(options);
     this.#log = this.#options.logger;
-    this.#router = new RequestRouter();
+    this.#router = new RequestRouter(this.#log);
+    this.#workerPidFiles =
+      this.#options.pidDir === undefined
+        ? undefined
+        : new WorkerPidFiles(this.#options.pidDir, this.#log);
     this.#rolling = new RollingRestart({
       maxSurge: this.#options.maxSurge,
       log: this.#log,
@@ -107,6 +119,7 @@ export class Master extends EventEmitter<MasterEvents> {
       },
       killAll: () => {
         for (const handle of this.#handles) handle.kill();
+        this.#workerPidFiles?.removeAll();
       },
     });
     this.#upkeep = new Upkeep(this.#options.recycle, this.#options.health, {
@@ -115,8 +128,13 @@ export class Master extends EventEmitter<MasterEvents> {
           .map((slot) => slot.current)
           .filter((handle): handle is WorkerHandle => handle?.state === 'ready'),
       infoOf: (handle) => this.#infoOf(handle),
+      slotOf: (handle) => this.#slots[handle.slot],
+      options: this.#options,
       replace: (handle, reason) => this.#replaceForUpkeep(handle, reason),
       isRestarting: () => this.#restarts.isRunning,
+      emit: (event, ...args) => {
+        this.#emitAndLog(event, ...args);
+      },
       log: this.#log,
     });
   }
@@ -124,7 +142,9 @@ export class Master extends EventEmitter<MasterEvents> {
   /**
    * Answers `requestMaster(type, payload)` calls of the workers with what `handler` returns (or
    * resolves to). One handler per type; a throw or rejection reaches the worker as
-   * `LASTCALL_ERR_MASTER_REQUEST_FAILED` with its message.
+   * `LASTCALL_ERR_MASTER_REQUEST_FAILED` with its message. cluster2's raw
+   * `{ type: 'delegate', delegate: type, expect?, matches?, timeout? }` messages reach the same
+   * handler and are answered as cluster2 did (see the README).
    */
   handle(type: string, handler: RequestHandler): this {
     this.#router.add(type, handler);
@@ -166,7 +186,9 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#state = 'starting';
     this.#hooks.install();
     try {
+      if (this.#options.pidDir !== undefined) preparePidDir(this.#options.pidDir);
       if (this.#options.pidFile !== undefined) writePidFile(this.#options.pidFile);
+      this.#workerPidFiles?.removeStale();
       if (this.#options.heartbeat !== undefined) await this.#heartbeatFor().listen();
     } catch (error) {
       this.#state = 'stopped';
@@ -231,22 +253,57 @@ export class Master extends EventEmitter<MasterEvents> {
     return this.#restarts.run(() => this.#rolling.run([...this.#slots]));
   }
 
-  /** Drains every worker; resolves when all have exited. */
-  stop(): Promise<void> {
-    if (this.#stopping !== undefined) return this.#stopping;
+  /**
+   * Drains every worker; resolves when all have exited. With `{ force: true }`, an immediate
+   * stop instead: SIGKILL to every worker and its process group (its children go with it), no
+   * drain; a call during a graceful stop escalates it the same way. Rejects with
+   * `LASTCALL_ERR_MASTER_INVALID_OPTIONS` for options that are not `{ force?: boolean }`.
+   */
+  stop(options?: { readonly force?: boolean }): Promise<void> {
+    // Callers in plain JavaScript may pass anything.
+    const given: unknown = options;
+    const force = (given as { force?: unknown } | null | undefined)?.force;
+    if (
+      (given !== undefined && (typeof given !== 'object' || given === null)) ||
+      (force !== undefined && typeof force !== 'boolean')
+    ) {
+      return Promise.reject(
+        new MasterError(
+          'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+          `Master.stop(): options must be { force?: boolean }, got ${describeValue(options)}`,
+        ),
+      );
+    }
+    if (this.#stopping !== undefined) {
+      if (force === true) this.#killAll('the graceful stop under way is escalated');
+      return this.#stopping;
+    }
     this.#state = 'stopping';
     this.#isShuttingDown = true;
     this.#upkeep.stop();
     for (const slot of this.#slots) slot.cancelRespawn();
-    this.#log.info('stopping', { workers: this.#handles.size });
-    this.#stopping = Promise.all([...this.#handles].map((handle) => handle.drain()))
+    this.#log.info('stopping', { workers: this.#handles.size, force: force === true });
+    const handles = [...this.#handles];
+    if (force === true) this.#killAll('forced stop');
+    this.#stopping = Promise.all(
+      handles.map((handle) => (force === true ? handle.exited : handle.drain())),
+    )
       .then(() => this.#heartbeat?.close())
       .then(() => {
+        this.#workerPidFiles?.removeAll();
         this.#state = 'stopped';
         this.#hooks.uninstall();
         this.#log.info('stopped');
       });
     return this.#stopping;
+  }
+
+  /** SIGKILL to every worker and its process group. */
+  #killAll(why: string): void {
+    this.#log.warn(`${why}: SIGKILL to every worker and its process group`, {
+      workers: [...this.#handles].map((handle) => this.#workerInfo(handle)),
+    });
+    for (const handle of this.#handles) handle.kill();
   }
 
   /** One row per worker alive, by slot (a draining worker next to its replacement). */
@@ -269,6 +326,7 @@ export class Master extends EventEmitter<MasterEvents> {
       rss: handle.rss,
       requests: handle.requests,
       connections: handle.connections,
+      connectionsServed: handle.connectionsServed,
       droppedOutput: handle.droppedOutput,
       lastExit: slot?.lastExit,
     };
@@ -276,14 +334,19 @@ export class Master extends EventEmitter<MasterEvents> {
 
   #heartbeatFor(): Heartbeat {
     const settings = this.#options.heartbeat ?? NO_LISTENER;
-    this.#heartbeat ??= new Heartbeat(settings, () => ({
-      ready: this.#readyCount(),
-      total: this.#slots.length,
-      minReady: settings.minReady,
-      isShuttingDown: this.#isShuttingDown,
-      isStarted: this.#state === 'running',
-      failedSlots: this.#slots.filter((slot) => slot.isFailed).length,
-    }));
+    this.#heartbeat ??= new Heartbeat(
+      settings,
+      () => ({
+        ready: this.#readyCount(),
+        total: this.#slots.length,
+        minReady: settings.minReady,
+        isShuttingDown: this.#isShuttingDown,
+        isStarted: this.#state === 'running',
+        failedSlots: this.#slots.filter((slot) => slot.isFailed).length,
+        appAddress: this.#appAddress,
+      }),
+      this.#log,
+    );
     return this.#heartbeat;
   }
 
@@ -390,11 +453,18 @@ export class Master extends EventEmitter<MasterEvents> {
     request: (handle, message) => {
       void this.#router.answer(handle, message);
     },
+    delegate: (handle, message) => {
+      void this.#router.delegate(handle, message);
+    },
     listening: (handle, address) => {
+      const { readyOn, ports } = this.#options;
+      const appPort = typeof readyOn === 'object' ? readyOn.port : ports?.[0];
+      if (appPort === undefined || address.port === appPort) this.#appAddress ??= address;
       this.#emitAndLog('listening', { ...this.#workerInfo(handle), ...address });
     },
     ready: (handle) => {
       this.#failures.delete(handle.slot);
+      this.#workerPidFiles?.write(handle.slot, handle.pid);
       this.#emitAndLog('ready', { ...this.#workerInfo(handle), startup: handle.startup ?? 0 });
       this.#onStartProgress?.();
     },
@@ -418,6 +488,7 @@ export class Master extends EventEmitter<MasterEvents> {
     },
     exit: (handle, exit) => {
       this.#handles.delete(handle);
+      this.#workerPidFiles?.remove(handle.slot, handle.pid);
       this.#emitAndLog('exit', { ...this.#workerInfo(handle), ...exit });
       const slot = this.#slots[handle.slot];
       if (slot === undefined) return;

@@ -5,7 +5,11 @@ import type { Graceful } from '@lastcall/graceful';
 import { MasterError } from '../errors';
 import type { MasterErrorCode } from '../errors';
 import type { HeartbeatSettings } from './heartbeat';
-import type { MasterOptions, ReadyOn, WorkerInfo } from '../types';
+import type { MonitorSettings } from './heartbeat-monitor';
+import { LineSink } from './line-sink';
+import { masterPidFileIn, readPidDir } from './worker-pid-files';
+import type { PidDir } from './worker-pid-files';
+import type { MasterOptions, OutputLineHandler, ReadyOn, WorkerInfo } from '../types';
 
 /** Defaults of {@link MasterOptions}, in ms where a time. */
 export const MASTER_DEFAULTS = {
@@ -34,7 +38,14 @@ export interface ResolvedBackoff {
 /** Recycling with its default spacing; limits left out are not checked. */
 export interface ResolvedRecycle {
   readonly maxRequests: number | undefined;
-  readonly maxConnections: number | undefined;
+  /** Connections accepted in total since the fork. */
+  readonly maxConnectionsServed: number | undefined;
+  /** Connections open at once (also from the deprecated `maxConnections`). */
+  readonly maxOpenConnections: number | undefined;
+  /** The name the open-connections limit was given under, for the log and the reason. */
+  readonly openConnectionsName: 'maxOpenConnections' | 'maxConnections';
+  /** Warnings the master logs once, at start (a deprecated option). */
+  readonly deprecations: readonly string[];
   readonly maxRssMB: number | undefined;
   readonly maxAgeMs: number | undefined;
   readonly spacing: number;
@@ -63,6 +74,8 @@ export interface ResolvedMasterOptions {
   readonly readyOn: ReadyOn;
   readonly readyTimeout: number;
   readonly drainTimeout: number;
+  /** ms after which a worker ends a socket with no request in flight; undefined: off. */
+  readonly idleTimeout: number | undefined;
   readonly killTimeout: number;
   readonly maxSurge: number;
   readonly stableAfter: number;
@@ -72,10 +85,15 @@ export interface ResolvedMasterOptions {
   readonly restartSignal: NodeJS.Signals | null;
   readonly graceful: Graceful | undefined;
   readonly logger: Logger;
+  /** `'inherit'`, or the one sink of this master's `'log'` or `output` function. */
+  readonly output: 'inherit' | LineSink;
   readonly recycle: ResolvedRecycle | undefined;
   readonly health: ResolvedHealth | undefined;
   readonly heartbeat: ResolvedHeartbeat | undefined;
+  /** The master's pid file: `pidFile`, else `<pidDir>/<name>.pid` with `pidDir`. */
   readonly pidFile: string | undefined;
+  /** Where the workers' pid files go, with their name. */
+  readonly pidDir: PidDir | undefined;
   readonly ports: readonly number[] | undefined;
 }
 
@@ -89,6 +107,7 @@ const KNOWN = new Set([
   'readyOn',
   'readyTimeout',
   'drainTimeout',
+  'idleTimeout',
   'killTimeout',
   'maxSurge',
   'stableAfter',
@@ -98,10 +117,12 @@ const KNOWN = new Set([
   'restartSignal',
   'graceful',
   'logger',
+  'output',
   'recycle',
   'health',
   'heartbeat',
   'pidFile',
+  'pidDir',
   'ports',
 ]);
 
@@ -125,6 +146,19 @@ function readMs(given: Record<string, unknown>, name: string, fallback: number):
   if (value === undefined) return fallback;
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
   return fail('LASTCALL_ERR_MASTER_INVALID_TIMEOUT', name, value, 'a finite number of ms > 0');
+}
+
+/** `idleTimeout`: off when left out or `false`. */
+function readIdleTimeout(given: Record<string, unknown>): number | undefined {
+  const value = given['idleTimeout'];
+  if (value === undefined || value === false) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_TIMEOUT',
+    'idleTimeout',
+    value,
+    'a finite number of ms > 0, or false for none',
+  );
 }
 
 function readCount(
@@ -301,6 +335,33 @@ function readLogger(value: unknown): Logger {
   );
 }
 
+/**
+ * The `output` option: `'inherit'`, or one sink for all the workers of this master that hands
+ * each line to `logger` (`'log'`: info for stdout, warn for stderr, since what a worker prints
+ * there is as often a deprecation notice or a debug line as an error) or to the function.
+ */
+function readOutput(value: unknown, logger: Logger): 'inherit' | LineSink {
+  if (value === undefined || value === 'inherit') return 'inherit';
+  if (value === 'log') {
+    return new LineSink(
+      (line, { slot, pid, stream }) => {
+        if (stream === 'stderr') logger.warn(line, { slot, pid, stream });
+        else logger.info(line, { slot, pid, stream });
+      },
+      { name: "the master's logger", skipEmpty: true },
+    );
+  }
+  if (typeof value === 'function') {
+    return new LineSink(value as OutputLineHandler, { name: 'the output function', logger });
+  }
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+    'output',
+    value,
+    "'inherit', 'log' or a function (line, { slot, id, pid, stream }) => void",
+  );
+}
+
 function readSection(
   value: unknown,
   name: string,
@@ -337,12 +398,36 @@ function readLimit(
 }
 
 function readRecycle(value: unknown): ResolvedRecycle | undefined {
-  const keys = ['maxRequests', 'maxConnections', 'maxRssMB', 'maxAgeMs', 'spacing'];
+  const keys = [
+    'maxRequests',
+    'maxConnectionsServed',
+    'maxOpenConnections',
+    'maxConnections',
+    'maxRssMB',
+    'maxAgeMs',
+    'spacing',
+  ];
   const section = readSection(value, 'recycle', keys);
   if (section === undefined) return undefined;
+  const deprecatedOpen = readLimit(section, 'recycle', 'maxConnections');
+  const open = readLimit(section, 'recycle', 'maxOpenConnections');
+  if (deprecatedOpen !== undefined && open !== undefined) {
+    throw new MasterError(
+      'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+      'Master: options "recycle.maxConnections" (deprecated) and "recycle.maxOpenConnections" name the same limit; keep only "recycle.maxOpenConnections" (or "recycle.maxConnectionsServed" for connections served in total)',
+    );
+  }
+  const isDeprecatedName = deprecatedOpen !== undefined;
   return {
     maxRequests: readLimit(section, 'recycle', 'maxRequests'),
-    maxConnections: readLimit(section, 'recycle', 'maxConnections'),
+    maxConnectionsServed: readLimit(section, 'recycle', 'maxConnectionsServed'),
+    maxOpenConnections: open ?? deprecatedOpen,
+    openConnectionsName: isDeprecatedName ? 'maxConnections' : 'maxOpenConnections',
+    deprecations: isDeprecatedName
+      ? [
+          `recycle.maxConnections is deprecated: it counts connections open at the same moment; rename it recycle.maxOpenConnections, or use recycle.maxConnectionsServed to count connections served in total since the fork (cluster2's connThreshold)`,
+        ]
+      : [],
     maxRssMB: readLimit(section, 'recycle', 'maxRssMB'),
     maxAgeMs: readLimit(section, 'recycle', 'maxAgeMs'),
     spacing: readLimit(section, 'recycle', 'spacing') ?? MASTER_DEFAULTS.recycleSpacing,
@@ -367,11 +452,74 @@ function readHealth(value: unknown): ResolvedHealth | undefined {
   };
 }
 
+/** Defaults of the heartbeat's monitor, in ms, and the longest either may be. */
+const MONITOR_DEFAULTS = { timeout: 2000, cacheMs: 1000, max: 60_000 } as const;
+
+function readMonitor(section: Record<string, unknown>): MonitorSettings | undefined {
+  const { monitor, monitorTimeout, monitorCacheMs } = section;
+  const readTime = (
+    value: unknown,
+    key: string,
+    isZeroAllowed: boolean,
+    fallback: number,
+  ): number => {
+    if (value === undefined) return fallback;
+    const isNumber = typeof value === 'number' && Number.isFinite(value);
+    const isAboveMin = isNumber && (isZeroAllowed ? value >= 0 : value > 0);
+    if (isAboveMin && value <= MONITOR_DEFAULTS.max) return value;
+    const least = isZeroAllowed ? '>= 0' : '> 0';
+    const expected = `a number of ms ${least} and <= ${String(MONITOR_DEFAULTS.max)}`;
+    return fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', `heartbeat.${key}`, value, expected);
+  };
+  const timeout = readTime(monitorTimeout, 'monitorTimeout', false, MONITOR_DEFAULTS.timeout);
+  const cacheMs = readTime(monitorCacheMs, 'monitorCacheMs', true, MONITOR_DEFAULTS.cacheMs);
+  if (monitor === undefined) {
+    const given = monitorTimeout === undefined ? 'monitorCacheMs' : 'monitorTimeout';
+    if (monitorTimeout !== undefined || monitorCacheMs !== undefined) {
+      throw new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+        `Master: option "heartbeat.${given}" needs "heartbeat.monitor"`,
+      );
+    }
+    return undefined;
+  }
+  if (typeof monitor === 'function') {
+    return { target: monitor as MonitorSettings['target'], timeout, cacheMs };
+  }
+  if (typeof monitor === 'string' && monitor.startsWith('/') && !monitor.startsWith('//')) {
+    return { target: monitor, timeout, cacheMs };
+  }
+  const url = typeof monitor === 'string' && URL.canParse(monitor) ? new URL(monitor) : undefined;
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') {
+    return { target: url.href, timeout, cacheMs };
+  }
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+    'heartbeat.monitor',
+    monitor,
+    "a function, an http(s) URL, or a path starting with '/' on the app's port",
+  );
+}
+
 function readHeartbeat(value: unknown): ResolvedHeartbeat | undefined {
-  const keys = ['port', 'host', 'path', 'token', 'minReady', 'version'];
+  const keys = [
+    'port',
+    'host',
+    'path',
+    'token',
+    'minReady',
+    'version',
+    'format',
+    'monitor',
+    'monitorTimeout',
+    'monitorCacheMs',
+  ];
   const section = readSection(value, 'heartbeat', keys);
   if (section === undefined) return undefined;
-  const { port, host, path, token, version } = section;
+  const { port, host, path, token, version, format } = section;
+  if (format !== undefined && format !== 'json' && format !== 'cluster2') {
+    fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'heartbeat.format', format, "'json' or 'cluster2'");
+  }
   if (!(Number.isInteger(port) && (port as number) >= 0 && (port as number) < 65536)) {
     fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'heartbeat.port', port, 'a port from 0 to 65535');
   }
@@ -404,6 +552,8 @@ function readHeartbeat(value: unknown): ResolvedHeartbeat | undefined {
       'version',
       process.env['LASTCALL_APP_VERSION'] ?? process.env['npm_package_version'],
     ),
+    format: format ?? 'json',
+    monitor: readMonitor(section),
   };
 }
 
@@ -469,6 +619,9 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
     fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'execArgv', execArgv, 'an array of strings');
   }
   const ports = readPorts(given['ports'], given['workers']);
+  const logger = readLogger(given['logger']);
+  const pidFile = readPidFile(given['pidFile']);
+  const pidDir = readPidDir(given['pidDir'], pidFile);
   return {
     exec: exec,
     args: args === undefined ? undefined : [...args],
@@ -479,6 +632,7 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
     readyOn: readReadyOn(given['readyOn']),
     readyTimeout: readMs(given, 'readyTimeout', MASTER_DEFAULTS.readyTimeout),
     drainTimeout: readMs(given, 'drainTimeout', MASTER_DEFAULTS.drainTimeout),
+    idleTimeout: readIdleTimeout(given),
     killTimeout: readMs(given, 'killTimeout', MASTER_DEFAULTS.killTimeout),
     maxSurge: readCount(given['maxSurge'], 'maxSurge', MASTER_DEFAULTS.maxSurge),
     stableAfter: readMs(given, 'stableAfter', MASTER_DEFAULTS.stableAfter),
@@ -487,11 +641,13 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
     restartWindow: readMs(given, 'restartWindow', MASTER_DEFAULTS.restartWindow),
     restartSignal: readSignal(given['restartSignal']),
     graceful: readGraceful(given['graceful']),
-    logger: readLogger(given['logger']),
+    logger,
+    output: readOutput(given['output'], logger),
     recycle: readRecycle(given['recycle']),
     health: readHealth(given['health']),
     heartbeat: readHeartbeat(given['heartbeat']),
-    pidFile: readPidFile(given['pidFile']),
+    pidFile: pidFile ?? (pidDir === undefined ? undefined : masterPidFileIn(pidDir)),
+    pidDir,
     ports,
   };
 }

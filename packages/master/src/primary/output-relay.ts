@@ -4,7 +4,7 @@ import type { LogFields, Logger } from '@lastcall/log-shim';
 import { LineSplitter, MAX_LINE_BYTES } from './line-splitter';
 import { OutputTail } from './output-tail';
 import { TargetGate } from './target-gate';
-import type { GateWaiter } from './target-gate';
+import type { GateTarget, GateWaiter } from './target-gate';
 
 /** Whole lines a relay keeps for its full target, per worker and stream, in bytes. */
 export const OUTPUT_BUFFER_BYTES = 256 * 1024;
@@ -42,10 +42,16 @@ export interface OutputRelayOptions {
   readonly reportInterval?: number;
   /** Bytes per second; default `DROP_READ_RATE`; taken by the first relay into a target. */
   readonly dropReadRate?: number;
+  /**
+   * How a block of whole lines reaches the target; default `target.write(block)`. Required when
+   * the target is not a `Writable` (a `LineSink`, which needs to know whose lines they are).
+   */
+  readonly write?: (block: Buffer) => void;
 }
 
 /**
- * Copies a worker's output stream to `target` whole lines at a time (so that the lines of two
+ * Copies a worker's output stream to `target` (the master's stdout or stderr, or a `LineSink`
+ * that hands each line to the master's logger or an `output` function) whole lines at a time (so that the lines of two
  * workers never interleave mid-line), with backpressure and a bound:
  *
  * - while the target is full (see {@link TargetGate}) the worker's pipe is paused, so its writes
@@ -60,7 +66,8 @@ export interface OutputRelayOptions {
  */
 export class OutputRelay implements GateWaiter {
   readonly #source: Readable;
-  readonly #target: Writable;
+  readonly #target: GateTarget;
+  readonly #writeBlock: (block: Buffer) => void;
   readonly #gate: TargetGate;
   readonly #options: OutputRelayOptions;
   readonly #bufferBytes: number;
@@ -78,9 +85,21 @@ export class OutputRelay implements GateWaiter {
   #reportTimer: NodeJS.Timeout | undefined;
   #throttleTimer: NodeJS.Timeout | undefined;
 
-  constructor(source: Readable, target: Writable, options: OutputRelayOptions) {
+  constructor(source: Readable, target: Writable, options: OutputRelayOptions);
+  constructor(
+    source: Readable,
+    target: GateTarget,
+    options: OutputRelayOptions & { readonly write: (block: Buffer) => void },
+  );
+  constructor(source: Readable, target: GateTarget | Writable, options: OutputRelayOptions) {
     this.#source = source;
     this.#target = target;
+    // The overloads make `write` required for a target that is not a Writable.
+    this.#writeBlock =
+      options.write ??
+      ((block) => {
+        if (isWritable(target)) target.write(block);
+      });
     this.#options = options;
     this.#gate = TargetGate.of(target, {
       ...(options.pauseLimit === undefined ? {} : { pauseLimit: options.pauseLimit }),
@@ -164,7 +183,7 @@ export class OutputRelay implements GateWaiter {
       this.#drop(block);
       return;
     }
-    this.#target.write(block);
+    this.#writeBlock(block);
   }
 
   #waitForTarget(): void {
@@ -243,4 +262,8 @@ export class OutputRelay implements GateWaiter {
       // The app's logger threw: the count stays in status.
     }
   }
+}
+
+function isWritable(target: GateTarget | Writable): target is Writable {
+  return typeof (target as Partial<Writable>).write === 'function';
 }

@@ -3,7 +3,10 @@ import type { ResolvedMasterOptions } from './options';
 import type { WorkerExit } from '../types';
 import type { WorkerHandle } from './worker-handle';
 
-/** What the slot decided after one of its workers died or began to shut down by itself. */
+/**
+ * What the slot decided after one of its workers died, began to shut down by itself, or failed
+ * its health checks.
+ */
 export type RespawnDecision =
   | { readonly kind: 'respawn'; readonly delay: number; readonly restarts: number }
   | { readonly kind: 'failed'; readonly restarts: number };
@@ -22,6 +25,8 @@ export class Slot {
   #quickDeaths = 0;
   #isFailed = false;
   #respawnTimer: NodeJS.Timeout | undefined;
+  /** A replacement for failing health runs: {@link Slot.revive} must not reset the accounting. */
+  #isKeepingAccounting = false;
 
   constructor(index: number) {
     this.index = index;
@@ -41,8 +46,9 @@ export class Slot {
   }
 
   /**
-   * Decides the next fork after a worker of this slot that lived `uptime` ms died or began to
-   * shut down by itself.
+   * Decides the next fork after a worker of this slot that lived `uptime` ms died, began to
+   * shut down by itself, or failed its health checks (pings or probe): a worker younger than
+   * `stableAfter` counts as a quick death, and quick deaths in a row grow the delay.
    */
   decide(uptime: number, options: ResolvedMasterOptions, now = Date.now()): RespawnDecision {
     this.#quickDeaths = uptime < options.stableAfter ? this.#quickDeaths + 1 : 0;
@@ -71,8 +77,26 @@ export class Slot {
     this.#respawnTimer = undefined;
   }
 
-  /** A rolling restart gives a failed slot a new chance (with the new build). */
+  /**
+   * Runs `replace`, a replacement through the rolling path of a worker that failed its health,
+   * keeping the slot's accounting: the replacement runs the same build, so a slot whose workers
+   * keep failing their probe backs off as one whose workers keep crashing does.
+   */
+  async keepingAccounting<T>(replace: () => Promise<T>): Promise<T> {
+    this.#isKeepingAccounting = true;
+    try {
+      return await replace();
+    } finally {
+      this.#isKeepingAccounting = false;
+    }
+  }
+
+  /**
+   * A rolling restart gives a failed slot a new chance (with the new build). Not during a
+   * replacement for failing health (see {@link Slot.keepingAccounting}).
+   */
   revive(): void {
+    if (this.#isKeepingAccounting) return;
     this.#isFailed = false;
     this.#quickDeaths = 0;
     this.#restartTimes = [];

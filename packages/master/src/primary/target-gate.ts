@@ -1,4 +1,14 @@
-import type { Writable } from 'node:stream';
+/**
+ * What a gate watches: a `Writable` (the master's stdout or stderr), or a `LineSink` that
+ * hands lines to the master's logger or an output function.
+ */
+export interface GateTarget {
+  /** A `write()` returned `false` (or the sink is backed up) and `'drain'` has not come yet. */
+  readonly writableNeedDrain: boolean;
+  /** False once the target is closed: what would go to it is dropped. */
+  readonly writable: boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
 
 /**
  * ms the relays into a full target pause their workers before they read on and drop: a burst
@@ -30,7 +40,7 @@ export interface GateWaiter {
   released(): void;
 }
 
-const gates = new WeakMap<Writable, TargetGate>();
+const gates = new WeakMap<GateTarget, TargetGate>();
 
 /**
  * The one "target is full" state of a stream that several relays write into (every worker's
@@ -42,7 +52,7 @@ const gates = new WeakMap<Writable, TargetGate>();
  * pausing their workers, but read from them no faster than the drop-read rate, together.
  */
 export class TargetGate {
-  readonly #target: Writable;
+  readonly #target: GateTarget;
   readonly #pauseLimit: number;
   readonly #dropReadRate: number;
   #readBudget: number;
@@ -52,7 +62,7 @@ export class TargetGate {
   #lastDrainAt: number | undefined;
   #releaseTimer: NodeJS.Timeout | undefined;
 
-  private constructor(target: Writable, settings: GateSettings) {
+  private constructor(target: GateTarget, settings: GateSettings) {
     this.#target = target;
     this.#pauseLimit = settings.pauseLimit ?? OUTPUT_PAUSE_LIMIT;
     this.#dropReadRate = settings.dropReadRate ?? DROP_READ_RATE;
@@ -60,7 +70,7 @@ export class TargetGate {
   }
 
   /** The gate of `target`, made with `settings` when it is the first relay into it. */
-  static of(target: Writable, settings: GateSettings = {}): TargetGate {
+  static of(target: GateTarget, settings: GateSettings = {}): TargetGate {
     let gate = gates.get(target);
     if (gate === undefined) {
       gate = new TargetGate(target, settings);

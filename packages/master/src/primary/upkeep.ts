@@ -1,6 +1,7 @@
 import type { Logger } from '@lastcall/log-shim';
-import type { ResolvedHealth, ResolvedRecycle } from './options';
-import type { WorkerInfo } from '../types';
+import type { ResolvedHealth, ResolvedMasterOptions, ResolvedRecycle } from './options';
+import type { Slot } from './slot';
+import type { MasterEvents, WorkerInfo } from '../types';
 import type { WorkerHandle } from './worker-handle';
 
 /** What {@link Upkeep} needs of the master. */
@@ -8,10 +9,15 @@ export interface UpkeepHost {
   /** The worker serving each slot, when it is ready. */
   servingWorkers(): WorkerHandle[];
   infoOf(handle: WorkerHandle): WorkerInfo;
+  /** The slot the worker belongs to. */
+  slotOf(handle: WorkerHandle): Slot | undefined;
+  /** The options of the slots' backoff: `stableAfter`, `backoff`, `maxRestarts`, `restartWindow`. */
+  readonly options: ResolvedMasterOptions;
   /** Replaces the worker through the rolling path; resolves when done, failed or not needed. */
   replace(handle: WorkerHandle, reason: string): Promise<void>;
   /** A rolling restart is under way: it replaces everyone anyway. */
   isRestarting(): boolean;
+  emit<E extends keyof MasterEvents>(event: E, ...args: MasterEvents[E]): void;
   readonly log: Logger;
 }
 
@@ -30,12 +36,18 @@ export const REQUESTED_RESTART_SPACING = 1000;
 /** The reason of a replacement a worker asked for begins with this. */
 const REQUESTED = 'requested';
 
+/** The reason of a replacement for failing health begins with this. */
+const HEALTH = 'health';
+
 /**
  * Recycling and health: replaces, one at a time and spaced, a worker that has served too many
  * requests or connections, grown too big, lived too long, stopped answering pings (a blocked
  * event loop) or failed the user's probe. Replacements go through the rolling path: the new
  * worker is ready before the old one drains, and one that cannot drain is killed by the drain
- * timeouts.
+ * timeouts. A replacement for failing health goes through its slot's backoff clock, as a crash
+ * does ({@link Slot.decide}): a worker that fails within `stableAfter` of its fork is a quick
+ * death, each one in a row waits longer, and past `maxRestarts` within `restartWindow` the slot
+ * is failed: its worker serves on, untouched by health, until a rolling restart revives it.
  */
 export class Upkeep {
   readonly #recycle: ResolvedRecycle | undefined;
@@ -43,6 +55,8 @@ export class Upkeep {
   readonly #host: UpkeepHost;
   readonly #queue = new Map<WorkerHandle, string>();
   readonly #probing = new Set<WorkerHandle>();
+  /** Health replacements waiting out their slot's backoff, by slot. */
+  readonly #backoffWaits = new Map<number, NodeJS.Timeout>();
   #timer: NodeJS.Timeout | undefined;
   /** Wakes the queue when a replacement is due and no tick would come (requests only). */
   #wakeTimer: NodeJS.Timeout | undefined;
@@ -62,6 +76,7 @@ export class Upkeep {
   }
 
   start(): void {
+    for (const deprecation of this.#recycle?.deprecations ?? []) this.#host.log.warn(deprecation);
     if (this.#recycle === undefined && this.#health === undefined) return;
     const tick = Math.min(1000, this.#health?.pingInterval ?? 1000);
     this.#timer = setInterval(() => {
@@ -75,6 +90,8 @@ export class Upkeep {
     clearTimeout(this.#wakeTimer);
     this.#timer = undefined;
     this.#wakeTimer = undefined;
+    for (const timer of this.#backoffWaits.values()) clearTimeout(timer);
+    this.#backoffWaits.clear();
     this.#queue.clear();
   }
 
@@ -100,8 +117,13 @@ export class Upkeep {
     if (isPingDue) this.#lastPingAt = now;
     for (const handle of this.#host.servingWorkers()) {
       if (this.#queue.has(handle)) continue;
-      const reason = this.#recycleReason(handle, now) ?? this.#healthReason(handle, isPingDue);
-      if (reason !== undefined) this.#queue.set(handle, reason);
+      const recycleReason = this.#recycleReason(handle, now);
+      if (recycleReason !== undefined) {
+        this.#queue.set(handle, recycleReason);
+        continue;
+      }
+      const healthReason = this.#healthReason(handle, isPingDue);
+      if (healthReason !== undefined) this.#failHealth(handle, healthReason);
     }
     void this.#replaceNext(now);
   }
@@ -112,8 +134,13 @@ export class Upkeep {
     if (limits.maxRequests !== undefined && handle.requests >= limits.maxRequests) {
       return `recycle: ${String(handle.requests)} requests (maxRequests ${String(limits.maxRequests)})`;
     }
-    if (limits.maxConnections !== undefined && handle.connections >= limits.maxConnections) {
-      return `recycle: ${String(handle.connections)} connections (maxConnections ${String(limits.maxConnections)})`;
+    const served = limits.maxConnectionsServed;
+    if (served !== undefined && handle.connectionsServed >= served) {
+      return `recycle: ${String(handle.connectionsServed)} connections served (maxConnectionsServed ${String(served)})`;
+    }
+    const open = limits.maxOpenConnections;
+    if (open !== undefined && handle.connections >= open) {
+      return `recycle: ${String(handle.connections)} connections (${limits.openConnectionsName} ${String(open)})`;
     }
     const rssMB = (handle.rss ?? 0) / MIB;
     if (limits.maxRssMB !== undefined && rssMB >= limits.maxRssMB) {
@@ -131,7 +158,7 @@ export class Upkeep {
     if (health === undefined || !isPingDue) return undefined;
     handle.ping();
     if (handle.missedPings >= health.missedPings) {
-      return `health: ${String(handle.missedPings)} pings unanswered`;
+      return `${HEALTH}: ${String(handle.missedPings)} pings unanswered`;
     }
     if (health.probe !== undefined) this.#probe(handle, health.probe);
     return undefined;
@@ -141,9 +168,7 @@ export class Upkeep {
     if (this.#probing.has(handle)) return;
     this.#probing.add(handle);
     const fail = (why: string): void => {
-      if (!this.#queue.has(handle) && handle.state === 'ready') {
-        this.#queue.set(handle, `health: the probe ${why}`);
-      }
+      this.#failHealth(handle, `${HEALTH}: the probe ${why}`);
     };
     Promise.resolve()
       .then(() => probe(this.#host.infoOf(handle)))
@@ -156,6 +181,55 @@ export class Upkeep {
         },
       )
       .finally(() => this.#probing.delete(handle));
+  }
+
+  /**
+   * The worker failed its health: its slot's backoff clock decides when it is queued for
+   * replacement, or, past `maxRestarts` within `restartWindow`, that the slot gives up (the
+   * `failed` event) and the worker serves on: replacing it again and again at the backoff's
+   * longest delay would only churn, and a worker that still answers some requests serves better
+   * than none (in fixed-port mode, its port would go dark). A rolling restart revives the slot.
+   */
+  #failHealth(handle: WorkerHandle, reason: string): void {
+    // A probe may settle after stop(): the master is going, nothing is replaced any more.
+    if (this.#timer === undefined) return;
+    if (this.#queue.has(handle) || this.#replacing === handle || handle.state !== 'ready') return;
+    const slot = this.#host.slotOf(handle);
+    if (slot?.current !== handle || slot.isFailed || this.#backoffWaits.has(slot.index)) return;
+    const options = this.#host.options;
+    const decision = slot.decide(Date.now() - handle.forkedAt, options);
+    const fields = { slot: slot.index, pid: handle.pid, reason };
+    if (decision.kind === 'failed') {
+      this.#host.log.error(
+        `slot ${String(slot.index)}: its workers keep failing their health; no more health replacements until a rolling restart, the worker serves on`,
+        fields,
+      );
+      this.#host.emit('failed', {
+        slot: slot.index,
+        restarts: decision.restarts,
+        window: options.restartWindow,
+      });
+      return;
+    }
+    const enqueue = (why: string): void => {
+      if (handle.state !== 'ready' || slot.current !== handle) return;
+      this.#queue.set(handle, why);
+      void this.#replaceNext(Date.now());
+    };
+    if (decision.delay === 0) {
+      enqueue(reason);
+      return;
+    }
+    this.#host.log.info(
+      `slot ${String(slot.index)}: ${reason}; replaced after ${String(decision.delay)} ms of backoff`,
+      { ...fields, delay: decision.delay },
+    );
+    const timer = setTimeout(() => {
+      this.#backoffWaits.delete(slot.index);
+      enqueue(reason);
+    }, decision.delay);
+    timer.unref();
+    this.#backoffWaits.set(slot.index, timer);
   }
 
   /** Runs the queue again in `ms`, unless a wake-up is due sooner. */
@@ -181,13 +255,18 @@ export class Upkeep {
       this.#queue.delete(handle);
       if (handle.state !== 'ready') continue;
       this.#replacing = handle;
+      const slot = this.#host.slotOf(handle);
       try {
-        await this.#host.replace(handle, reason);
+        if (reason.startsWith(HEALTH) && slot !== undefined) {
+          await slot.keepingAccounting(() => this.#host.replace(handle, reason));
+        } else {
+          await this.#host.replace(handle, reason);
+        }
       } finally {
         this.#replacing = undefined;
         const spacing = reason.startsWith(REQUESTED)
           ? REQUESTED_RESTART_SPACING
-          : reason.startsWith('health')
+          : reason.startsWith(HEALTH)
             ? (this.#health?.pingInterval ?? 0)
             : (this.#recycle?.spacing ?? 0);
         const jitter = 1 + SPACING_JITTER * (2 * Math.random() - 1);

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:cluster';
 import type { DroppedOutput } from './output-relay';
 import { WorkerOutput } from './worker-output';
+import type { LineSink } from './line-sink';
 import type { WorkerFailure } from '../errors';
 import { NotReadyError } from './failures';
 import { signalGroup } from '../process-group';
@@ -19,6 +20,8 @@ export interface WorkerObserver {
   exit(handle: WorkerHandle, exit: WorkerExit): void;
   /** The worker asks the master something (`requestMaster`). */
   request(handle: WorkerHandle, message: Extract<WorkerMessage, { type: 'request' }>): void;
+  /** The worker delegates a job to the master the cluster2 way (`{ type: 'delegate' }`). */
+  delegate(handle: WorkerHandle, message: Extract<WorkerMessage, { type: 'delegate' }>): void;
   /** The worker received a stop signal and left it to the master. */
   signal(handle: WorkerHandle, signal: NodeJS.Signals): void;
   /** The worker asks to be replaced (`requestRestart()`, dutch-master's request-restart). */
@@ -35,6 +38,8 @@ export interface HandleTimes {
   readonly readyTimeout: number;
   readonly drainTimeout: number;
   readonly killTimeout: number;
+  /** Where its output goes (the master's `output` option); default `'inherit'`. */
+  readonly output?: 'inherit' | LineSink;
 }
 
 /**
@@ -72,6 +77,7 @@ export class WorkerHandle {
   #drainedBy: DrainedBy | undefined;
   #requests = 0;
   #connections = 0;
+  #connectionsServed = 0;
   #rss: number | undefined;
   #pingSeq = 0;
   #isAwaitingPong = false;
@@ -95,9 +101,10 @@ export class WorkerHandle {
     ready: () => {
       if (this.#times.readyOn === 'message') this.#becomeReady('it said ready');
     },
-    stats: ({ requests, connections, rss }) => {
+    stats: ({ requests, connections, connectionsServed, rss }) => {
       this.#requests = requests;
       this.#connections = connections;
+      this.#connectionsServed = connectionsServed ?? 0;
       this.#rss = rss;
     },
     draining: ({ reason }) => {
@@ -117,6 +124,9 @@ export class WorkerHandle {
     'restart-request': ({ reason }) => {
       this.#observer.restartRequest(this, reason);
     },
+    delegate: (message) => {
+      this.#observer.delegate(this, message);
+    },
   };
 
   constructor(slot: number, worker: Worker, times: HandleTimes, observer: WorkerObserver) {
@@ -124,7 +134,11 @@ export class WorkerHandle {
     this.worker = worker;
     this.#times = times;
     this.#observer = observer;
-    this.#output = new WorkerOutput(worker.process, { id: worker.id, slot });
+    this.#output = new WorkerOutput(worker.process, {
+      id: worker.id,
+      slot,
+      ...(times.output === undefined ? {} : { output: times.output }),
+    });
     this.ready = new Promise((resolve, reject) => {
       let isSettled = false;
       this.#settleReady = (failure) => {
@@ -239,6 +253,11 @@ export class WorkerHandle {
   /** Open connections of its servers, as last reported. */
   get connections(): number {
     return this.#connections;
+  }
+
+  /** Connections its servers accepted in total since the fork, as last reported. */
+  get connectionsServed(): number {
+    return this.#connectionsServed;
   }
 
   /** Pings in a row it has not answered. */

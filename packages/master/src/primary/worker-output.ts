@@ -1,7 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '@lastcall/log-shim';
+import type { LineSink } from './line-sink';
 import { OutputRelay } from './output-relay';
-import type { DroppedOutput } from './output-relay';
+import type { DroppedOutput, OutputRelayOptions } from './output-relay';
+import type { OutputStreamName } from '../types';
 
 /** Who a worker's output belongs to, for the drop log lines. */
 export interface WorkerOutputOwner {
@@ -10,37 +13,49 @@ export interface WorkerOutputOwner {
   readonly slot: number;
   /** Where drops are logged; default `getLogger('lastcall:master')`. */
   readonly logger?: Logger;
+  /**
+   * Where its lines go: `'inherit'` (default) to the master's stdout and stderr, or the master's
+   * `LineSink` (its `output` option is `'log'` or a function).
+   */
+  readonly output?: 'inherit' | LineSink;
 }
 
 /**
- * A worker's stdout and stderr relayed to the master's own (see {@link OutputRelay}), with the
- * stderr tail kept for crash and abort reports.
+ * A worker's stdout and stderr relayed to the master's own, or to the master's line sink (see
+ * {@link OutputRelay}), with the stderr tail kept for crash and abort reports in every mode.
  */
 export class WorkerOutput {
   readonly #stdout: OutputRelay | undefined;
   readonly #stderr: OutputRelay | undefined;
 
   constructor(child: ChildProcess, owner: WorkerOutputOwner) {
-    const common = {
-      fields: { slot: owner.slot, pid: child.pid },
-      ...(owner.logger === undefined ? {} : { logger: owner.logger }),
+    const { id, slot, output = 'inherit' } = owner;
+    const pid = child.pid;
+    const relay = (
+      source: Readable | null,
+      stream: OutputStreamName,
+      target: Writable,
+    ): OutputRelay | undefined => {
+      if (source === null) return undefined;
+      const options: OutputRelayOptions = {
+        fields: { slot, pid },
+        ...(owner.logger === undefined ? {} : { logger: owner.logger }),
+        name: `worker ${String(id)}'s ${stream}`,
+        targetName: `the master's ${stream}`,
+        keepTail: stream === 'stderr',
+      };
+      if (output === 'inherit') return new OutputRelay(source, target, options);
+      const info = { slot, id, pid, stream };
+      return new OutputRelay(source, output, {
+        ...options,
+        targetName: output.name,
+        write: (block) => {
+          output.deliver(block, info);
+        },
+      });
     };
-    const worker = `worker ${String(owner.id)}`;
-    this.#stdout = child.stdout
-      ? new OutputRelay(child.stdout, process.stdout, {
-          ...common,
-          name: `${worker}'s stdout`,
-          targetName: "the master's stdout",
-        })
-      : undefined;
-    this.#stderr = child.stderr
-      ? new OutputRelay(child.stderr, process.stderr, {
-          ...common,
-          name: `${worker}'s stderr`,
-          targetName: "the master's stderr",
-          keepTail: true,
-        })
-      : undefined;
+    this.#stdout = relay(child.stdout, 'stdout', process.stdout);
+    this.#stderr = relay(child.stderr, 'stderr', process.stderr);
   }
 
   /** The last 64 KiB of its stderr. */
@@ -48,7 +63,7 @@ export class WorkerOutput {
     return this.#stderr?.tail ?? '';
   }
 
-  /** Lines of its stdout and stderr dropped because the master's could not keep up. */
+  /** Lines of its stdout and stderr dropped because their target could not keep up. */
   get dropped(): DroppedOutput {
     const stdout = this.#stdout?.dropped ?? { lines: 0, bytes: 0 };
     const stderr = this.#stderr?.dropped ?? { lines: 0, bytes: 0 };

@@ -18,6 +18,7 @@ import type { Terminator } from '@lastcall/terminator';
 import { killRestOfOwnGroup } from '../process-group';
 import {
   DRAIN_TIMEOUT_ENV,
+  IDLE_TIMEOUT_ENV,
   MASTER_ENV,
   STATS_INTERVAL,
   WORKER_STOP_SIGNALS,
@@ -56,12 +57,27 @@ function startRuntime(): void {
   // should simply drain (its IPC channel closed too) and exit.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const terminators = new Map<net.Server, Terminator>();
+  const givenIdleTimeout = Number(process.env[IDLE_TIMEOUT_ENV]);
+  const idleTimeout =
+    Number.isFinite(givenIdleTimeout) && givenIdleTimeout > 0 ? givenIdleTimeout : false;
   let requests = 0;
+  // Connections accepted in total by the servers found here (for recycle.maxConnectionsServed).
+  // Counted on each server's own 'connection' event: it fires for every accepted socket, also
+  // for one the cluster primary hands over (round-robin), and for TLS before the handshake.
+  let connectionsServed = 0;
+  const counted = new WeakSet<net.Server>();
+  const countConnection = (): void => {
+    connectionsServed += 1;
+  };
   diagnostics.subscribe('tracing:net.server.listen:asyncEnd', (message) => {
     const { server } = message as { server: net.Server };
+    if (!counted.has(server)) {
+      counted.add(server);
+      server.on('connection', countConnection);
+    }
     if (terminators.has(server)) return;
     try {
-      terminators.set(server, createTerminator(server, { idleGrace: IDLE_GRACE }));
+      terminators.set(server, createTerminator(server, { idleGrace: IDLE_GRACE, idleTimeout }));
     } catch (error) {
       log.warn('a listening server cannot be drained by the worker runtime', { err: error });
     }
@@ -153,6 +169,7 @@ function startRuntime(): void {
       type: 'stats',
       requests,
       connections,
+      connectionsServed,
       rss: process.memoryUsage.rss(),
     });
   };
