@@ -95,6 +95,20 @@ describe('a rolling restart', () => {
   });
 });
 
+describe('a restart signal while the master starts', () => {
+  it('is ignored with a warning that says why, and the start goes on', async () => {
+    const app = startMaster({ workers: 1 }, { build: 'slow-start' });
+    // The signal handler is installed before the first fork; the worker listens 1 s later.
+    await app.waitFor('fork', 20_000);
+    app.child.kill('SIGUSR2');
+    await app.waitFor('started', 20_000);
+    expect(app.stderr()).toMatch(
+      /restart signal ignored: Master\.restart\(\): the master is starting/,
+    );
+    expect(app.eventsNamed('restart')).toHaveLength(0);
+  });
+});
+
 describe('a rolling restart with a bad build', () => {
   it.each([
     ['exits at startup', 'crash-at-start' as const, { code: 3, reason: 'exited' }],

@@ -24,8 +24,6 @@ import type { WorkerHandle, WorkerObserver } from './worker-handle';
 
 type MasterState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-const noop = (): void => undefined;
-
 /**
  * ms the master waits, after a worker says it received a stop signal, for the same signal to
  * reach the master itself: a signal to the whole process group reaches every process within
@@ -109,7 +107,16 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#hooks = new ProcessHooks(this.#options, {
       stop: () => this.stop(),
       restart: () => {
-        this.restart().catch(noop);
+        // A restart that aborts logs itself; one refused because the master is not running yet
+        // (or any more) would otherwise vanish without a word.
+        this.restart().catch((error: unknown) => {
+          if (
+            error instanceof MasterError &&
+            error.code !== 'LASTCALL_ERR_MASTER_RESTART_ABORTED'
+          ) {
+            this.#log.warn(`restart signal ignored: ${error.message}`, { code: error.code });
+          }
+        });
       },
       shuttingDown: () => {
         this.#isShuttingDown = true;
