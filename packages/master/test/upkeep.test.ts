@@ -210,6 +210,23 @@ describe('Upkeep: health replacements through the slot backoff', () => {
     upkeep.stop();
   });
 
+  it('calls off a replacement waiting out its backoff when the probe passes again', async () => {
+    const { upkeep, replaced, log } = setUp({
+      workers: 2,
+      stableAfter: 60_000,
+      backoff: { initial: 5000, jitter: 0 },
+      health: { pingInterval: 100, probe: (info) => info.slot !== 0 || Date.now() >= 1_000_300 },
+    });
+    upkeep.start();
+    await jest.advanceTimersByTimeAsync(20_000);
+    expect(replaced).toEqual([]);
+    expect(log.lines).toContainEqual({
+      level: 'info',
+      text: 'slot 0: the probe passes again; its replacement is called off',
+    });
+    upkeep.stop();
+  });
+
   it('replaces a worker that fails after stableAfter at once', async () => {
     const { upkeep, replaced, slots } = setUp({
       workers: 2,

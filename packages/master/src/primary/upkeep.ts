@@ -175,6 +175,7 @@ export class Upkeep {
       .then(
         (isHealthy: unknown) => {
           if (isHealthy !== true) fail(`answered ${String(isHealthy)}`);
+          else this.#recovered(handle);
         },
         (error: unknown) => {
           fail(`threw: ${error instanceof Error ? error.message : String(error)}`);
@@ -230,6 +231,23 @@ export class Upkeep {
     }, decision.delay);
     timer.unref();
     this.#backoffWaits.set(slot.index, timer);
+  }
+
+  /**
+   * The worker passes its probe again while its replacement waits out the backoff: the
+   * replacement is called off (a dependency that blinked is no reason to churn). The slot's
+   * clock keeps the failure, so a worker that fails again waits longer.
+   */
+  #recovered(handle: WorkerHandle): void {
+    const slot = this.#host.slotOf(handle);
+    const timer = slot === undefined ? undefined : this.#backoffWaits.get(slot.index);
+    if (slot?.current !== handle || timer === undefined) return;
+    clearTimeout(timer);
+    this.#backoffWaits.delete(slot.index);
+    this.#host.log.info(
+      `slot ${String(slot.index)}: the probe passes again; its replacement is called off`,
+      { slot: slot.index, pid: handle.pid },
+    );
   }
 
   /** Runs the queue again in `ms`, unless a wake-up is due sooner. */
