@@ -125,6 +125,9 @@ async function fakeMaster(io: CapturedIo, actions: Partial<ControlActions>): Pro
       status: () => status,
       reload: () => Promise.reject(new Error('reload not faked')),
       stop: (force) => ({ force, workers: [] }),
+      setDisabled: () => {
+        throw new Error('setDisabled not faked');
+      },
       ...actions,
     },
     fakeLogger(),

@@ -12,7 +12,7 @@ import { parseCommandLine, UsageFailure } from '../src/cli/args';
 import type { StartArgs } from '../src/cli/args';
 import { loadConfig } from '../src/cli/config';
 import { askMaster, ControlServer } from '../src/cli/control';
-import type { ControlActions, StopReply } from '../src/cli/control';
+import type { ControlActions, RotationReply, StopReply } from '../src/cli/control';
 import { CliFailure, EXIT } from '../src/cli/exit-codes';
 import { runCli } from '../src/cli/main';
 import { controlSocketPath, listRunning, masterPidFile } from '../src/cli/paths';
@@ -48,6 +48,9 @@ function fakeActions(stop: ControlActions['stop']): jest.Mocked<ControlActions> 
     }),
     reload: jest.fn(() => Promise.reject(new Error('reload not faked'))),
     stop: jest.fn(stop),
+    setDisabled: jest.fn((_isDisabled: boolean): RotationReply => {
+      throw new Error('setDisabled not faked');
+    }),
   };
 }
 

@@ -60,9 +60,26 @@ export interface ResponseMessage {
   readonly error?: { readonly message: string; readonly code?: string };
 }
 
+/**
+ * Master → worker: keep-alive on or off. Off from the first moment of the master's shutdown or
+ * a `disable`: every response says `Connection: close` (the listener stays open, requests are
+ * served), so that clients and balancers move their kept-alive connections elsewhere while the
+ * balancer stops routing here. On again after an `enable`.
+ */
+export interface KeepAliveMessage {
+  readonly lastcall: 1;
+  readonly type: 'keep-alive';
+  readonly on: boolean;
+}
+
 /** Every lastcall message the master may send. */
 export type MasterMessage =
-  DrainMessage | VerdictMessage | PingMessage | ReopenLogsMessage | ResponseMessage;
+  | DrainMessage
+  | VerdictMessage
+  | PingMessage
+  | ReopenLogsMessage
+  | ResponseMessage
+  | KeepAliveMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Worker → master
@@ -94,6 +111,19 @@ export interface StatsMessage {
    */
   readonly connectionsServed?: number;
   readonly rss: number;
+  /** Requests in flight now. A worker of an earlier version sends none: read as 0. */
+  readonly inFlight?: number;
+}
+
+/**
+ * Worker → master, once, as the runtime loads: the version of the app it runs
+ * (`LASTCALL_APP_VERSION`, else the `version` of the package.json nearest the app's main
+ * script; null for none), at most {@link MAX_VERSION_CHARS} characters.
+ */
+export interface HelloMessage {
+  readonly lastcall: 1;
+  readonly type: 'hello';
+  readonly version: string | null;
 }
 
 /** Worker → master: a question for `master.handle(name, handler)`. */
@@ -167,7 +197,8 @@ export type WorkerMessage =
   | PongMessage
   | SignalMessage
   | RestartRequestMessage
-  | DelegateMessage;
+  | DelegateMessage
+  | HelloMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -187,6 +218,9 @@ export const WORKER_STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGIN
 
 /** The longest `reason` of a {@link RestartRequestMessage}, in characters. */
 export const MAX_REASON_CHARS = 200;
+
+/** The longest app version a {@link HelloMessage} carries, in characters. */
+export const MAX_VERSION_CHARS = 100;
 
 /** ms a delegate handler has to answer when the worker set no `timeout`, as in cluster2. */
 export const DEFAULT_DELEGATE_TIMEOUT = 10_000;
@@ -237,11 +271,12 @@ const workerReaders: {
     reason === undefined || isRecord(reason)
       ? { lastcall: 1, type: 'draining', ...(reason === undefined ? {} : { reason }) }
       : undefined,
-  stats: ({ requests, connections, connectionsServed, rss }) =>
+  stats: ({ requests, connections, connectionsServed, rss, inFlight }) =>
     isCount(requests) &&
     isCount(connections) &&
     isCount(rss) &&
-    (connectionsServed === undefined || isCount(connectionsServed))
+    (connectionsServed === undefined || isCount(connectionsServed)) &&
+    (inFlight === undefined || isCount(inFlight))
       ? {
           lastcall: 1,
           type: 'stats',
@@ -249,6 +284,15 @@ const workerReaders: {
           connections,
           ...(connectionsServed === undefined ? {} : { connectionsServed }),
           rss,
+          ...(inFlight === undefined ? {} : { inFlight }),
+        }
+      : undefined,
+  hello: ({ version }) =>
+    version === null || (typeof version === 'string' && version !== '')
+      ? {
+          lastcall: 1,
+          type: 'hello',
+          version: version === null ? null : version.slice(0, MAX_VERSION_CHARS),
         }
       : undefined,
   request: ({ id, name, payload }) =>
@@ -317,6 +361,8 @@ const masterReaders: {
   go: () => ({ lastcall: 1, type: 'go' }),
   ping: ({ seq }) => (isCount(seq) ? { lastcall: 1, type: 'ping', seq } : undefined),
   'reopen-logs': () => ({ lastcall: 1, type: 'reopen-logs' }),
+  'keep-alive': ({ on }) =>
+    typeof on === 'boolean' ? { lastcall: 1, type: 'keep-alive', on } : undefined,
   response: ({ id, ok, value, error }) => {
     if (!Number.isSafeInteger(id) || typeof ok !== 'boolean') return undefined;
     const failure = isRecord(error)
@@ -386,6 +432,10 @@ export const DRAIN_TIMEOUT_ENV = 'LASTCALL_DRAIN_TIMEOUT';
 
 /** The environment variable that carries the master's idleTimeout in ms; `'0'` when it is off. */
 export const IDLE_TIMEOUT_ENV = 'LASTCALL_IDLE_TIMEOUT';
+
+/** The environment variables of the server timeouts the runtime sets on every HTTP server. */
+export const KEEP_ALIVE_TIMEOUT_ENV = 'LASTCALL_KEEP_ALIVE_TIMEOUT';
+export const HEADERS_TIMEOUT_ENV = 'LASTCALL_HEADERS_TIMEOUT';
 
 /** ms between two stats messages of a worker. */
 export const STATS_INTERVAL = 1000;

@@ -58,15 +58,26 @@ export interface HealthOptions {
 export interface HeartbeatOptions {
   /** The port; `0` picks a free one (see `master.heartbeatAddress()`). */
   readonly port: number;
-  /** Default `'127.0.0.1'`. */
+  /**
+   * Default `'127.0.0.1'`. Any address a balancer or a kubelet reaches (`'0.0.0.0'`, `'::'`, a
+   * host's own address) needs a `token`.
+   */
   readonly host?: string;
   /** Default `'/ecv'`. */
   readonly path?: string;
-  /** When set, `POST <path>/disable` and `/enable` need `Authorization: Bearer <token>`. */
+  /**
+   * When set, `POST <path>/disable` and `/enable` need `Authorization: Bearer <token>`. Default
+   * `LASTCALL_HEARTBEAT_TOKEN`. Required when `host` is not a loopback address
+   * (`LASTCALL_ERR_MASTER_TOKEN_REQUIRED`); never logged or reported. `GET` routes need none.
+   */
   readonly token?: string;
   /** The fewest ready workers for a 200; default 1. */
   readonly minReady?: number;
-  /** Reported as `version`; default `LASTCALL_APP_VERSION`, else `npm_package_version`. */
+  /**
+   * Reported as `version` while no serving worker reported its own (see the README: workers
+   * report `LASTCALL_APP_VERSION`, else their app's package.json `version`); default
+   * `LASTCALL_APP_VERSION`, else `npm_package_version`, at the master's start.
+   */
   readonly version?: string;
   /**
    * The wire format of `GET <path>`: `'json'` (default), or `'cluster2'` for cluster2's ECV text
@@ -156,6 +167,25 @@ export interface MasterOptions {
   readonly idleTimeout?: number | false;
   /** ms after SIGTERM before SIGKILL; default 5000. */
   readonly killTimeout?: number;
+  /**
+   * ms between the first moment of the master's shutdown (SIGTERM, `lastcall stop`) and the
+   * drain. Meanwhile the heartbeat answers 503 and every worker says `Connection: close` while
+   * it serves on, so that a balancer stops routing here and clients move their connections
+   * before any listener closes; `drainTimeout` counts from its end. Default
+   * `LASTCALL_SHUTDOWN_DELAY`, else 3000 when a `heartbeat` is configured, else 0. It is the
+   * master's alone: workers do not inherit it (a reload is not slowed by it).
+   */
+  readonly shutdownDelay?: number;
+  /**
+   * ms, set as `keepAliveTimeout` on every HTTP server the app creates (by the worker runtime,
+   * when the server listens; it overrides a value the app set before). Behind a balancer that
+   * keeps idle connections to the app (nginx `keepalive`, HAProxy `http-reuse`, AWS ALB), make
+   * it LONGER than the balancer's idle timeout, or the balancer reuses a connection the app is
+   * closing and answers 502. Default: the app's own (Node's 5000).
+   */
+  readonly keepAliveTimeout?: number;
+  /** ms, set as `headersTimeout` on every HTTP server the app creates; default: the app's own. */
+  readonly headersTimeout?: number;
   /** How many replacements a rolling restart runs at once; default 1. */
   readonly maxSurge?: number;
   /** ms a worker must live for its death not to count as a quick one; default 5000. */

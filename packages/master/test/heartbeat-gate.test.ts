@@ -40,6 +40,8 @@ function serving(overrides: Partial<HeartbeatState> = {}): HeartbeatState {
     isShuttingDown: false,
     isStarted: true,
     failedSlots: 0,
+    servingVersions: [],
+    draining: { workers: 0, inFlight: 0 },
     appAddress: { address: '127.0.0.1', port: 8123 },
     ...overrides,
   };

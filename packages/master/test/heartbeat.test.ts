@@ -20,6 +20,8 @@ function serving(overrides: Partial<HeartbeatState> = {}): HeartbeatState {
     isShuttingDown: false,
     isStarted: true,
     failedSlots: 0,
+    servingVersions: [],
+    draining: { workers: 0, inFlight: 0 },
     appAddress: undefined,
     ...overrides,
   };

@@ -163,6 +163,15 @@ export class ConnectionRegistry {
   }
 
   /**
+   * Takes back {@link stopKeepAlive} while serving: later responses keep their connection.
+   * Connections already asked to close still close. Nothing changes once a drain has begun.
+   */
+  resumeKeepAlive(): void {
+    if (this.#drains.size > 0 || this.#isDrainDelayed) return;
+    this.#isKeepAliveStopped = false;
+  }
+
+  /**
    * A terminator's `drainDelay` begins: until the drain, `stopKeepAlive()` changes nothing, so
    * that keep-alive goes on as before while the listener is closed.
    */

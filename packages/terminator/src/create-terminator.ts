@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ConnectionRegistry } from './connection-registry';
@@ -36,6 +37,14 @@ export function createTerminator(server: net.Server, options?: TerminatorOptions
   return new ServerTerminator(server, ConnectionRegistry.acquire(server, kind), resolved);
 }
 
+/** `keepAliveTimeout` and `headersTimeout` onto an HTTP/1 server (http, https). */
+function applyServerTimeouts(server: net.Server, options: ResolvedOptions): void {
+  const http = server as Partial<Pick<HttpServer, 'keepAliveTimeout' | 'headersTimeout'>>;
+  if (typeof http.keepAliveTimeout !== 'number') return;
+  if (options.keepAliveTimeout !== undefined) http.keepAliveTimeout = options.keepAliveTimeout;
+  if (options.headersTimeout !== undefined) http.headersTimeout = options.headersTimeout;
+}
+
 class ServerTerminator implements Terminator, DrainObserver {
   readonly #server: net.Server;
   readonly #registry: ConnectionRegistry;
@@ -67,6 +76,7 @@ class ServerTerminator implements Terminator, DrainObserver {
     this.#options = options;
     this.#idleTimeout = options.idleTimeout;
     if (options.idleTimeout !== undefined) registry.watchIdle(options.idleTimeout);
+    applyServerTimeouts(server, options);
   }
 
   get state(): TerminatorState {
@@ -83,6 +93,10 @@ class ServerTerminator implements Terminator, DrainObserver {
 
   stopKeepAlive(): void {
     this.#registry.stopKeepAlive();
+  }
+
+  resumeKeepAlive(): void {
+    if (this.#state === 'serving') this.#registry.resumeKeepAlive();
   }
 
   terminate(options?: TerminateOptions): Promise<TerminationReport> {

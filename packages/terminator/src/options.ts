@@ -12,6 +12,9 @@ export interface ResolvedOptions {
   readonly idleGrace: number;
   /** ms after which a socket with no request in flight is ended while serving; off when undefined. */
   readonly idleTimeout: number | undefined;
+  /** Set on the server when the terminator is created; undefined leaves the server's own. */
+  readonly keepAliveTimeout: number | undefined;
+  readonly headersTimeout: number | undefined;
   readonly onUpgrade: TerminatorOptions['onUpgrade'];
   readonly onSocket: TerminatorOptions['onSocket'];
   readonly signal: AbortSignal | undefined;
@@ -30,6 +33,8 @@ const KNOWN_OPTIONS = new Set([
   'drainDelay',
   'idleGrace',
   'idleTimeout',
+  'keepAliveTimeout',
+  'headersTimeout',
   'onUpgrade',
   'onSocket',
   'signal',
@@ -79,6 +84,8 @@ export function resolveOptions(
     drainDelay,
     idleGrace: duration('idleGrace') ?? base?.idleGrace ?? DEFAULT_IDLE_GRACE,
     idleTimeout: readIdleTimeout(where, given, base?.idleTimeout),
+    keepAliveTimeout: readServerTimeout(where, given, 'keepAliveTimeout') ?? base?.keepAliveTimeout,
+    headersTimeout: readServerTimeout(where, given, 'headersTimeout') ?? base?.headersTimeout,
     onUpgrade: readHook(where, given, 'onUpgrade') ?? base?.onUpgrade,
     onSocket: readHook(where, given, 'onSocket') ?? base?.onSocket,
     signal: readSignal(where, given) ?? base?.signal,
@@ -132,6 +139,26 @@ function readIdleTimeout(
   throw new TerminatorError(
     'LASTCALL_ERR_TERMINATOR_INVALID_IDLE_TIMEOUT',
     `${where}: idleTimeout must be a finite number of milliseconds > 0, or false for none, got ${describeValue(value)}`,
+  );
+}
+
+/** The longest server timeout: what a Node timer can hold (about 24.8 days). */
+export const MAX_SERVER_TIMEOUT = 2 ** 31 - 1;
+
+/** `keepAliveTimeout`, `headersTimeout`: a whole number of ms > 0 that a timer can hold. */
+function readServerTimeout(
+  where: string,
+  options: Record<string, unknown>,
+  name: 'keepAliveTimeout' | 'headersTimeout',
+): number | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_SERVER_TIMEOUT) {
+    return value as number;
+  }
+  throw new TerminatorError(
+    'LASTCALL_ERR_TERMINATOR_INVALID_SERVER_TIMEOUT',
+    `${where}: ${name} must be a whole number of milliseconds from 1 to ${String(MAX_SERVER_TIMEOUT)}, got ${describeValue(value)}`,
   );
 }
 

@@ -57,6 +57,20 @@ export interface TerminatorOptions {
    * example to send a WebSocket close frame 1001. Without it, upgraded sockets are left alone
    * until the deadline, then destroyed.
    */
+  /**
+   * Sets the server's `keepAliveTimeout` (ms an idle keep-alive socket stays open) when the
+   * terminator is created. Behind a load balancer that keeps connections to the app open (nginx
+   * `keepalive`, HAProxy `http-reuse`, an AWS ALB), it must be LONGER than the balancer's idle
+   * timeout: otherwise the app closes a connection at the moment the balancer reuses it, and the
+   * balancer answers 502. Node's default is 5000. HTTP/1 servers only; in `terminate()` it
+   * changes nothing.
+   */
+  readonly keepAliveTimeout?: number;
+  /**
+   * Sets the server's `headersTimeout` (ms a client has to send a request's headers) when the
+   * terminator is created. HTTP/1 servers only; in `terminate()` it changes nothing.
+   */
+  readonly headersTimeout?: number;
   readonly onUpgrade?: (socket: Duplex, request: IncomingMessage) => void;
   /**
    * Plain `net.Server` and `tls.Server` only: called once per connection when the drain starts,
@@ -122,6 +136,12 @@ export interface Terminator {
    * Idempotent; `terminate()` does it too.
    */
   stopKeepAlive(): void;
+  /**
+   * Takes back {@link stopKeepAlive}: responses from now on keep their connection open again
+   * (the node is back in rotation). Connections already told to close still close. Does
+   * nothing once `terminate()` has begun.
+   */
+  resumeKeepAlive(): void;
   /**
    * Stops accepting, lets every request already received finish, closes each connection as
    * it goes idle, and forces the rest at the deadline. Idempotent: every call returns the

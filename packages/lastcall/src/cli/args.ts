@@ -18,6 +18,13 @@ export interface StartArgs extends Target {
   readonly workers: number | undefined;
   readonly heartbeatPort: number | undefined;
   readonly heartbeatHost: string | undefined;
+  /** `--heartbeat-token`: never printed. */
+  readonly heartbeatToken?: string;
+  /** ms; `--shutdown-delay`. */
+  readonly shutdownDelay?: number;
+  /** ms; `--keep-alive-timeout`, `--headers-timeout`. */
+  readonly keepAliveTimeout?: number;
+  readonly headersTimeout?: number;
   /** `--output`: where the workers' stdout and stderr lines go (the master's `output`). */
   readonly output?: 'inherit' | 'log';
   readonly env: Readonly<Record<string, string>>;
@@ -30,9 +37,10 @@ export type ParsedCommand =
   | StartArgs
   | (Target & { readonly command: 'reload'; readonly timeoutMs: number })
   | (Target & { readonly command: 'stop'; readonly timeoutMs: number; readonly force: boolean })
-  | (Target & { readonly command: 'status'; readonly json: boolean });
+  | (Target & { readonly command: 'status'; readonly json: boolean })
+  | (Target & { readonly command: 'disable' | 'enable' });
 
-const COMMANDS: readonly CommandName[] = ['start', 'reload', 'stop', 'status'];
+const COMMANDS: readonly CommandName[] = ['start', 'reload', 'stop', 'status', 'disable', 'enable'];
 
 const DEFAULT_TIMEOUT_S = { reload: 900, stop: 120 } as const;
 
@@ -74,6 +82,12 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       if (values.help === true) return { command: 'help', topic: first };
       return { command: first, ...target(first, values), json: values.json === true };
     }
+    case 'disable':
+    case 'enable': {
+      const values = parse(first, rest, TARGET_OPTIONS);
+      if (values.help === true) return { command: 'help', topic: first };
+      return { command: first, ...target(first, values) };
+    }
     case 'reload':
     case 'stop': {
       const values = parse(first, rest, {
@@ -107,6 +121,10 @@ function parseStart(argv: readonly string[]): ParsedCommand {
         workers: { type: 'string' },
         'heartbeat-port': { type: 'string' },
         'heartbeat-host': { type: 'string' },
+        'heartbeat-token': { type: 'string' },
+        'shutdown-delay': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
+        'headers-timeout': { type: 'string' },
         output: { type: 'string' },
         env: { type: 'string', multiple: true },
         config: { type: 'string' },
@@ -139,10 +157,30 @@ function parseStart(argv: readonly string[]): ParsedCommand {
         : wholeNumber('--workers', values.workers, 1, MAX_WORKERS),
     heartbeatPort: port === undefined ? undefined : wholeNumber('--heartbeat-port', port, 0, 65535),
     heartbeatHost: nonEmpty('start', '--heartbeat-host', values['heartbeat-host']),
+    ...optional(
+      'heartbeatToken',
+      nonEmpty('start', '--heartbeat-token', values['heartbeat-token']),
+    ),
+    ...optional('shutdownDelay', msFlag('--shutdown-delay', values['shutdown-delay'], 0)),
+    ...optional(
+      'keepAliveTimeout',
+      msFlag('--keep-alive-timeout', values['keep-alive-timeout'], 1),
+    ),
+    ...optional('headersTimeout', msFlag('--headers-timeout', values['headers-timeout'], 1)),
     ...outputFlag(values.output),
     env: readEnvFlags(values.env ?? []),
     config: nonEmpty('start', '--config', values.config),
   };
+}
+
+/** `{ [key]: value }`, or nothing for undefined: flags not given stay out of the result. */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+/** A flag in ms: a whole number from `min` up to what a timer holds. */
+function msFlag(flag: string, text: string | undefined, min: number): number | undefined {
+  return text === undefined ? undefined : wholeNumber(flag, text, min, 2 ** 31 - 1);
 }
 
 function outputFlag(value: string | undefined): { output?: 'inherit' | 'log' } {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { describeValue } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
-import type { MasterError, RestartReport, WorkerInfo } from '@lastcall/master';
+import type { HeartbeatBody, MasterError, RestartReport, WorkerInfo } from '@lastcall/master';
 import { CliFailure, EXIT } from './exit-codes';
 import { assertSafeControlSocket } from './paths';
 
@@ -15,7 +15,7 @@ import { assertSafeControlSocket } from './paths';
  * `{"ok":false,"error":{"code","message"}}`. `stop` takes `"force":true` for the immediate stop.
  */
 
-export type ControlCommand = 'status' | 'reload' | 'stop';
+export type ControlCommand = 'status' | 'reload' | 'stop' | 'disable' | 'enable';
 
 export interface MasterSummary {
   readonly pid: number;
@@ -23,6 +23,10 @@ export interface MasterSummary {
   readonly script: string;
   readonly uptime: number;
   readonly heartbeat: { readonly address: string; readonly port: number } | undefined;
+  /** Out of rotation by `lastcall disable`; a master before it leaves it out. */
+  readonly disabled?: boolean;
+  /** What the heartbeat answers now (also without a heartbeat listener). */
+  readonly health?: { readonly statusCode: number; readonly body: HeartbeatBody };
 }
 
 export interface StatusReply {
@@ -43,6 +47,8 @@ export type ControlReply =
       readonly status?: StatusReply;
       readonly report?: RestartReport;
       readonly stopping?: StopReply;
+      /** `disable`, `enable`: the rotation after it, and what the heartbeat answers now. */
+      readonly rotation?: RotationReply;
     }
   | {
       readonly ok: false;
@@ -51,6 +57,12 @@ export type ControlReply =
         readonly message: string;
       };
     };
+
+/** What the master answers to `disable` and `enable`. */
+export interface RotationReply {
+  readonly disabled: boolean;
+  readonly health: { readonly statusCode: number; readonly body: HeartbeatBody };
+}
 
 /** What the master does for each command. */
 export interface ControlActions {
@@ -61,6 +73,8 @@ export interface ControlActions {
    * children, then the master exits); the caller watches the pid.
    */
   stop(force: boolean): StopReply;
+  /** Takes the host out of rotation (true) or back; answers the state after it. */
+  setDisabled(isDisabled: boolean): RotationReply;
 }
 
 /** The longest request line read; a client sending more is cut off. */
@@ -160,6 +174,10 @@ export class ControlServer {
         case 'reload':
           this.#log.info('reload asked on the control socket');
           return { ok: true, report: await this.#actions.reload() };
+        case 'disable':
+        case 'enable':
+          this.#log.info(`${command} asked on the control socket`);
+          return { ok: true, rotation: this.#actions.setDisabled(command === 'disable') };
         case 'stop':
           if (force !== undefined && typeof force !== 'boolean') {
             return {

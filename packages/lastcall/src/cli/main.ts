@@ -1,6 +1,6 @@
 import { parseCommandLine, UsageFailure } from './args';
 import { CliFailure, EXIT } from './exit-codes';
-import { reload, status, stop } from './remote';
+import { reload, setRotation, status, stop } from './remote';
 import { start } from './start';
 import { USAGE } from './usage';
 
@@ -38,6 +38,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return EXIT.ok;
       case 'status':
         await status(parsed, parsed.json, io);
+        return EXIT.ok;
+      case 'disable':
+      case 'enable':
+        await setRotation(parsed, parsed.command, io);
         return EXIT.ok;
     }
   } catch (error) {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { RestartReport, WorkerInfo } from '@lastcall/master';
+import type { HeartbeatBody, RestartReport, WorkerInfo } from '@lastcall/master';
 import type { Target } from './args';
 import { askMaster } from './control';
 import type { ControlCommand, ControlReply, StatusReply } from './control';
@@ -159,8 +159,48 @@ export async function status(target: Target, json: boolean, context: RemoteConte
         ? ''
         : `, heartbeat ${master.heartbeat.address}:${String(master.heartbeat.port)}`),
   );
+  if (master.health !== undefined)
+    context.out(rotationLine(master.disabled === true, master.health));
   context.out(table(answer.workers));
   for (const note of droppedOutputNotes(answer.workers)) context.out(note);
+}
+
+/** `lastcall disable`, `lastcall enable`: through the control socket, no token needed. */
+export async function setRotation(
+  target: Target,
+  command: 'disable' | 'enable',
+  context: RemoteContext,
+): Promise<void> {
+  const located = locate(target, context);
+  const reply = await ask(located, command, 10_000);
+  if (!reply.ok) throw new CliFailure(EXIT.failed, `${command}: ${reply.error.message}`);
+  if (reply.rotation === undefined) {
+    // A master of a version before disable and enable answers "unknown request".
+    throw new CliFailure(
+      EXIT.failed,
+      `${command}: the master of "${located.name}" (pid ${String(located.pid)}) does not know ${command} (an older lastcall)`,
+    );
+  }
+  context.out(
+    `lastcall: ${located.name}: ${rotationLine(reply.rotation.disabled, reply.rotation.health)}`,
+  );
+}
+
+/** `rotation: out (disabled); heartbeat 503 disabled, version 1.2.0`. */
+function rotationLine(
+  isDisabled: boolean,
+  health: { readonly statusCode: number; readonly body: HeartbeatBody },
+): string {
+  const { body } = health;
+  const inRotation = health.statusCode === 200;
+  const draining =
+    body.draining.workers > 0
+      ? `, ${String(body.draining.workers)} draining with ${String(body.draining.inFlight)} requests in flight`
+      : '';
+  return (
+    `rotation: ${inRotation ? 'in' : `out (${isDisabled ? 'disabled' : body.status})`}; ` +
+    `heartbeat ${String(health.statusCode)} ${body.status}, version ${body.version ?? 'unknown'}${draining}`
+  );
 }
 
 /** The workers as an aligned text table. */

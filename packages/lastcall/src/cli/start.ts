@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Graceful } from '@lastcall/graceful';
 import { getLogger } from '@lastcall/log-shim';
-import { MASTER_DEFAULTS, Master, MasterError } from '@lastcall/master';
+import { Master, MasterError } from '@lastcall/master';
 import type { MasterOptions } from '@lastcall/master';
 import { countLaunch } from '../launch-metrics';
 import type { StartArgs } from './args';
@@ -86,12 +86,7 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
   void countLaunch('master', { appName: name, logger: log });
   // Started before the master, so that the control socket's hook runs after the master's
   // (hooks run last first): `lastcall status` answers while the workers drain.
-  const graceful = Graceful.start({
-    timeout:
-      (config.drainTimeout ?? MASTER_DEFAULTS.drainTimeout) +
-      (config.killTimeout ?? MASTER_DEFAULTS.killTimeout) +
-      2000,
-  });
+  const graceful = Graceful.start(master.gracefulOptions);
   const startedAt = Date.now();
   const control = new ControlServer(
     controlSocketPath(pidFile, context.env),
@@ -103,9 +98,16 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
           script,
           uptime: Date.now() - startedAt,
           heartbeat: master.heartbeatAddress(),
+          disabled: master.isDisabled,
+          health: master.health(),
         },
         workers: master.status(),
       }),
+      setDisabled: (isDisabled) => {
+        if (isDisabled) master.disable();
+        else master.enable();
+        return { disabled: master.isDisabled, health: master.health() };
+      },
       reload: () => master.restart(),
       stop: (force) => {
         const workers = master.status().map(({ slot, pid }) => ({ slot, pid }));
@@ -174,16 +176,25 @@ export function masterOptions(
 ): MasterOptions {
   const { name: _name, ...fromFile } = config;
   const heartbeat =
-    args.heartbeatPort === undefined && args.heartbeatHost === undefined
+    args.heartbeatPort === undefined &&
+    args.heartbeatHost === undefined &&
+    args.heartbeatToken === undefined
       ? fromFile.heartbeat
       : {
           ...fromFile.heartbeat,
           ...(args.heartbeatPort === undefined ? {} : { port: args.heartbeatPort }),
           ...(args.heartbeatHost === undefined ? {} : { host: args.heartbeatHost }),
+          ...(args.heartbeatToken === undefined ? {} : { token: args.heartbeatToken }),
         };
-  if (args.heartbeatHost !== undefined && (heartbeat as { port?: unknown }).port === undefined) {
+  const flag =
+    args.heartbeatHost !== undefined
+      ? '--heartbeat-host'
+      : args.heartbeatToken !== undefined
+        ? '--heartbeat-token'
+        : undefined;
+  if (flag !== undefined && (heartbeat as { port?: unknown }).port === undefined) {
     throw new UsageFailure(
-      '--heartbeat-host needs --heartbeat-port (or heartbeat.port in the configuration)',
+      `${flag} needs --heartbeat-port (or heartbeat.port in the configuration)`,
       'start',
     );
   }
@@ -195,6 +206,9 @@ export function masterOptions(
     env: { ...fromFile.env, ...args.env, LASTCALL_APP_NAME: resolved.name },
     ...(args.workers === undefined ? {} : { workers: args.workers }),
     ...(args.output === undefined ? {} : { output: args.output }),
+    ...(args.shutdownDelay === undefined ? {} : { shutdownDelay: args.shutdownDelay }),
+    ...(args.keepAliveTimeout === undefined ? {} : { keepAliveTimeout: args.keepAliveTimeout }),
+    ...(args.headersTimeout === undefined ? {} : { headersTimeout: args.headersTimeout }),
     ...(heartbeat === undefined
       ? {}
       : { heartbeat: heartbeat as NonNullable<MasterOptions['heartbeat']> }),

@@ -9,7 +9,17 @@ or SIGINT exits at once.
 Options:
   --workers <n>          how many workers (default: LASTCALL_WORKERS, else one per core)
   --heartbeat-port <p>   serve the load-balancer heartbeat (GET /ecv) on this port
-  --heartbeat-host <h>   the heartbeat's address (default 127.0.0.1)
+  --heartbeat-host <h>   the heartbeat's address (default 127.0.0.1); any other address (0.0.0.0,
+                         the host's own) needs a token
+  --heartbeat-token <t>  the token of the heartbeat's disable and enable routes (default:
+                         LASTCALL_HEARTBEAT_TOKEN); never printed
+  --shutdown-delay <ms>  on SIGTERM or stop: ms of heartbeat 503 and Connection: close, still
+                         serving, before the drain (default: LASTCALL_SHUTDOWN_DELAY, else 3000
+                         with a heartbeat, else 0); the master's only, not the workers'
+  --keep-alive-timeout <ms>
+                         keepAliveTimeout of every HTTP server of the app; behind a balancer
+                         that keeps connections open, longer than its idle timeout
+  --headers-timeout <ms> headersTimeout of every HTTP server of the app
   --output <mode>        the workers' stdout and stderr lines: inherit (default, printed as they
                          are) or log (one record each through the master's logger)
   --pid-file <file>      the pid file (default: <run dir>/<name>.pid); its control socket is beside it
@@ -56,11 +66,32 @@ ${TARGET}
 
 const STATUS = `Usage: lastcall status [options]
 
-Prints the workers of a running master: slot, pid, state, uptime, restarts, memory, requests.
+Prints the workers of a running master (slot, pid, state, uptime, restarts, memory, requests)
+and whether the host is in rotation.
 
 Options:
 ${TARGET}
   --json                 print JSON instead of a table
+  -h, --help             this help`;
+
+const DISABLE = `Usage: lastcall disable [options]
+
+Takes a running master's host out of rotation: its heartbeat (/ecv, /readyz) answers 503
+"disabled", and every worker says Connection: close on each response while it serves on, so
+that the balancer and kept-alive clients move elsewhere. Nothing stops; undo with
+lastcall enable. Through the control socket: no token needed.
+
+Options:
+${TARGET}
+  -h, --help             this help`;
+
+const ENABLE = `Usage: lastcall enable [options]
+
+Puts a host taken out by lastcall disable (or the heartbeat's disable route) back into
+rotation: heartbeat 200 again, keep-alive on again.
+
+Options:
+${TARGET}
   -h, --help             this help`;
 
 const MAIN = `Usage: lastcall <command> [options]
@@ -70,6 +101,8 @@ Commands:
   reload           rolling restart of a running master
   stop             drain and stop a running master
   status           the workers of a running master
+  disable          take a running master's host out of rotation (heartbeat 503)
+  enable           put it back into rotation
   help <command>   the help of a command
 
 Options:
@@ -80,6 +113,14 @@ Exit codes: 0 done, 1 failed, 2 usage, 3 script not found, 4 port in use, 5 not 
 6 reload aborted, 7 start failed, 8 already running, 9 bad configuration, 10 timed out,
 11 unsafe run folder.`;
 
-export const USAGE = { main: MAIN, start: START, reload: RELOAD, stop: STOP, status: STATUS };
+export const USAGE = {
+  main: MAIN,
+  start: START,
+  reload: RELOAD,
+  stop: STOP,
+  status: STATUS,
+  disable: DISABLE,
+  enable: ENABLE,
+};
 
-export type CommandName = 'start' | 'reload' | 'stop' | 'status';
+export type CommandName = 'start' | 'reload' | 'stop' | 'status' | 'disable' | 'enable';

@@ -3,7 +3,14 @@ import type { ClusterSettings, Worker } from 'node:cluster';
 import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ResolvedMasterOptions } from './options';
-import { DRAIN_TIMEOUT_ENV, IDLE_TIMEOUT_ENV, MASTER_ENV, SLOT_ENV } from '../protocol';
+import {
+  DRAIN_TIMEOUT_ENV,
+  HEADERS_TIMEOUT_ENV,
+  IDLE_TIMEOUT_ENV,
+  KEEP_ALIVE_TIMEOUT_ENV,
+  MASTER_ENV,
+  SLOT_ENV,
+} from '../protocol';
 import { WorkerHandle } from './worker-handle';
 import type { WorkerObserver } from './worker-handle';
 
@@ -70,6 +77,8 @@ export function forkWorker(
     [DRAIN_TIMEOUT_ENV]: String(drainTimeout),
     // Always set, so that a value in the master's own environment cannot turn it on.
     [IDLE_TIMEOUT_ENV]: String(options.idleTimeout ?? 0),
+    [KEEP_ALIVE_TIMEOUT_ENV]: String(options.keepAliveTimeout ?? 0),
+    [HEADERS_TIMEOUT_ENV]: String(options.headersTimeout ?? 0),
   });
   const times = {
     readyOn: port !== undefined && readyOn === 'listening' ? { port } : readyOn,

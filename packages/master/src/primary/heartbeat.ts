@@ -20,7 +20,21 @@ export interface HeartbeatState {
   readonly failedSlots: number;
   /** Where the workers' app listens: cluster2's `port`, and the host of a monitor path. */
   readonly appAddress: AppAddress | undefined;
+  /** The app version each ready worker reported (null: none; undefined: not yet said). */
+  readonly servingVersions: readonly (string | null | undefined)[];
+  /** Workers draining now, and the requests they still have in flight (as last reported). */
+  readonly draining: { readonly workers: number; readonly inFlight: number };
 }
+
+/** A stall of the master's event loop this long (ms) makes `/livez` answer 503 ... */
+export const LIVENESS_STALL = 5000;
+/** ... for this long after it (ms). */
+const LIVENESS_MEMORY = 30_000;
+/** ms between two ticks of the stall watch. */
+const LIVENESS_TICK = 500;
+
+/** The `version` of the heartbeat while ready workers report different ones. */
+export const MIXED_VERSION = 'mixed';
 
 /** The heartbeat's wire format: lastcall's JSON, or cluster2's ECV text. */
 export type HeartbeatFormat = 'json' | 'cluster2';
@@ -53,7 +67,15 @@ export interface HeartbeatBody {
     readonly failedSlots: number;
   };
   readonly uptime: number;
+  /**
+   * The app version the ready workers report; `'mixed'` while they differ (a rolling restart);
+   * `heartbeat.version` while none reported one; else null.
+   */
   readonly version: string | null;
+  /** How many ready workers run each version (`'unknown'`: a worker that reported none). */
+  readonly versions: Readonly<Record<string, number>>;
+  /** Workers draining, and their requests still in flight. */
+  readonly draining: { readonly workers: number; readonly inFlight: number };
   /**
    * With a `heartbeat.monitor` only: its last result (`unchecked` before the first check), and
    * why it is down.
@@ -64,14 +86,25 @@ export interface HeartbeatBody {
   };
 }
 
+/** The body of `GET /livez`. */
+export interface LivenessBody {
+  /** `'wedged'`: the master's event loop stalled for `LIVENESS_STALL` ms within 30 s. */
+  readonly status: 'alive' | 'wedged';
+  readonly pid: number;
+  readonly uptime: number;
+  /** The longest stall of the master's event loop in the last 30 s, in ms. */
+  readonly stall: number;
+}
+
 /**
  * cluster2's ECV, done safely: the master's own listener (loopback by default) that a load
- * balancer polls. `GET <path>` answers 200 with JSON while the node serves, 503 when it was
- * disabled, is starting or shutting down, has fewer than `minReady` ready workers, or its
+ * balancer or a kubelet polls. `GET <path>` answers 200 with JSON while the node serves, 503 when
+ * it was disabled, is starting or shutting down, has fewer than `minReady` ready workers, or its
  * monitor fails; with `format: 'cluster2'` it answers cluster2's text and codes instead.
- * `POST <path>/disable` and `<path>/enable` take the node out of rotation and back; they need the
- * token when one is set, and are refused from a non-loopback address when none is. Any other
- * method gets 405.
+ * `GET /readyz` answers as `<path>` in JSON, whatever the format; `GET /livez` answers 200 while
+ * the master's event loop turns (also during a drain), 503 after a stall. `POST <path>/disable`
+ * and `<path>/enable` take the node out of rotation and back; they need the token when one is
+ * set, and are refused from a non-loopback address when none is. Any other method gets 405.
  */
 export class Heartbeat {
   readonly #settings: HeartbeatSettings;
@@ -79,15 +112,22 @@ export class Heartbeat {
   readonly #startedAt = Date.now();
   readonly #server: http.Server;
   readonly #monitor: HeartbeatMonitor | undefined;
+  readonly #onDisabledChange: (isDisabled: boolean) => void;
   #isDisabled = false;
+  /** The stall watch: when it last ticked, and the recent stalls it saw. */
+  #lastTick = Date.now();
+  #stalls: { readonly at: number; readonly ms: number }[] = [];
+  #tickTimer: NodeJS.Timeout | undefined;
 
   constructor(
     settings: HeartbeatSettings,
     state: () => HeartbeatState,
     log: Logger = getLogger('lastcall:master'),
+    onDisabledChange: (isDisabled: boolean) => void = () => undefined,
   ) {
     this.#settings = settings;
     this.#state = state;
+    this.#onDisabledChange = onDisabledChange;
     this.#monitor =
       settings.monitor === undefined
         ? undefined
@@ -118,6 +158,7 @@ export class Heartbeat {
       this.#server.once('error', fail);
       this.#server.listen(port, host, () => {
         this.#server.off('error', fail);
+        this.#watchStalls();
         resolve(this.#server.address() as AddressInfo);
       });
     });
@@ -133,8 +174,49 @@ export class Heartbeat {
     return this.#isDisabled;
   }
 
+  /** Takes the node out of rotation (true) or back; tells the master when it changes. */
+  setDisabled(isDisabled: boolean): void {
+    if (this.#isDisabled === isDisabled) return;
+    this.#isDisabled = isDisabled;
+    this.#onDisabledChange(isDisabled);
+  }
+
+  /** What `GET /livez` answers now. */
+  liveness(): { statusCode: number; body: LivenessBody } {
+    const now = Date.now();
+    this.#noteStall(now);
+    this.#stalls = this.#stalls.filter((stall) => now - stall.at < LIVENESS_MEMORY);
+    const stall = Math.max(0, ...this.#stalls.map((entry) => entry.ms));
+    const isWedged = stall >= LIVENESS_STALL;
+    return {
+      statusCode: isWedged ? 503 : 200,
+      body: {
+        status: isWedged ? 'wedged' : 'alive',
+        pid: process.pid,
+        uptime: Math.round((now - this.#startedAt) / 1000),
+        stall,
+      },
+    };
+  }
+
+  /** Ticks while listening; a tick that comes late is a stall of the master's event loop. */
+  #watchStalls(): void {
+    this.#lastTick = Date.now();
+    this.#tickTimer = setInterval(() => {
+      this.#noteStall(Date.now());
+    }, LIVENESS_TICK);
+    this.#tickTimer.unref();
+  }
+
+  #noteStall(now: number): void {
+    const late = now - this.#lastTick - LIVENESS_TICK;
+    this.#lastTick = now;
+    if (late >= LIVENESS_STALL) this.#stalls.push({ at: now, ms: late });
+  }
+
   /** Closes the listener and every connection to it, and aborts a monitor check in flight. */
   close(): Promise<void> {
+    clearInterval(this.#tickTimer);
     this.#monitor?.close();
     return new Promise((resolve) => {
       if (!this.#server.listening) {
@@ -168,11 +250,20 @@ export class Heartbeat {
               : state.failedSlots > 0
                 ? 'degraded'
                 : 'ok';
+    const versions: Record<string, number> = {};
+    for (const version of state.servingVersions) {
+      const key = version ?? 'unknown';
+      versions[key] = (versions[key] ?? 0) + 1;
+    }
+    const reported = Object.keys(versions).filter((version) => version !== 'unknown');
     const body: HeartbeatBody = {
       status,
       workers: { ready: state.ready, total: state.total, failedSlots: state.failedSlots },
       uptime: Math.round((Date.now() - this.#startedAt) / 1000),
-      version: this.#settings.version ?? null,
+      version:
+        reported.length > 1 ? MIXED_VERSION : (reported[0] ?? this.#settings.version ?? null),
+      versions,
+      draining: state.draining,
       ...(this.#monitor === undefined
         ? {}
         : {
@@ -189,19 +280,21 @@ export class Heartbeat {
     const { path } = this.#settings;
     const url = (request.url ?? '/').split('?')[0];
     response.setHeader('Cache-Control', 'no-store');
+    if (url === '/livez' || url === '/readyz') {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        this.#send(response, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
+        return;
+      }
+      const answer = url === '/livez' ? this.liveness() : await this.#readiness();
+      this.#send(response, answer.statusCode, answer.body);
+      return;
+    }
     if (url === path) {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         this.#send(response, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
         return;
       }
-      // The monitor only decides between up and down: a node out of rotation for another
-      // reason does not ask the dependency.
-      const { status } = this.report().body;
-      const isGated = status === 'ok' || status === 'degraded' || status === 'monitor-failed';
-      if (this.#monitor !== undefined && isGated) {
-        await this.#monitor.check();
-      }
-      const { statusCode, body } = this.report();
+      const { statusCode, body } = await this.#readiness();
       if (this.#settings.format === 'cluster2') this.#sendCluster2(request, response, body);
       else this.#send(response, statusCode, body);
       return;
@@ -220,7 +313,7 @@ export class Heartbeat {
       this.#send(response, 403, { error: 'forbidden' });
       return;
     }
-    this.#isDisabled = action === 'disable';
+    this.setDisabled(action === 'disable');
     request.resume();
     if (this.#settings.format === 'cluster2') {
       // cluster2 answered its disable and enable with 204 and no body.
@@ -229,6 +322,16 @@ export class Heartbeat {
     }
     const { statusCode, body } = this.report();
     this.#send(response, 200, { ...body, httpStatus: statusCode });
+  }
+
+  /** {@link report}, after asking the monitor when its last result is stale. */
+  async #readiness(): Promise<{ statusCode: number; body: HeartbeatBody }> {
+    // The monitor only decides between up and down: a node out of rotation for another
+    // reason does not ask the dependency.
+    const { status } = this.report().body;
+    const isGated = status === 'ok' || status === 'degraded' || status === 'monitor-failed';
+    if (this.#monitor !== undefined && isGated) await this.#monitor.check();
+    return this.report();
   }
 
   #sendCluster2(

@@ -11,7 +11,7 @@ import type { ResolvedMasterOptions } from './options';
 import { Heartbeat, NO_LISTENER } from './heartbeat';
 import type { HeartbeatBody } from './heartbeat';
 import { writePidFile } from './pid-file';
-import { ProcessHooks } from './process-hooks';
+import { ProcessHooks, masterGracefulOptions } from './process-hooks';
 import { RequestRouter } from './request-router';
 import type { RequestHandler } from './request-router';
 import { RollingRestart } from './rolling-restart';
@@ -120,6 +120,7 @@ export class Master extends EventEmitter<MasterEvents> {
       },
       shuttingDown: () => {
         this.#isShuttingDown = true;
+        this.#broadcastKeepAlive();
       },
       reopenWorkerLogs: () => {
         for (const handle of this.#handles) handle.send({ lastcall: 1, type: 'reopen-logs' });
@@ -167,6 +168,49 @@ export class Master extends EventEmitter<MasterEvents> {
   /** What the heartbeat answers now (also without a heartbeat listener). */
   health(): { statusCode: number; body: HeartbeatBody } {
     return this.#heartbeatFor().report();
+  }
+
+  /**
+   * The master's settings for a Graceful started for it: a deadline that covers its
+   * `shutdownDelay`, drain and kill, and no delay of graceful's own (the master waits its own).
+   */
+  get gracefulOptions(): { timeout: number; shutdownDelay: 0 } {
+    return masterGracefulOptions(this.#options);
+  }
+
+  /** The ms between a shutdown's first moment and the drain (see `shutdownDelay`). */
+  get shutdownDelay(): number {
+    return this.#options.shutdownDelay;
+  }
+
+  /** True while the node is out of rotation by `disable()` (or the heartbeat's route). */
+  get isDisabled(): boolean {
+    return this.#heartbeatFor().isDisabled;
+  }
+
+  /**
+   * Takes this node out of rotation: the heartbeat (`<path>`, `/readyz`) answers 503
+   * `disabled`, and every worker says `Connection: close` on each response while it serves on,
+   * so that kept-alive clients move elsewhere. Undone by {@link enable}. Idempotent.
+   */
+  disable(): void {
+    this.#heartbeatFor().setDisabled(true);
+  }
+
+  /** Puts the node back into rotation after {@link disable}; keep-alive on again. */
+  enable(): void {
+    this.#heartbeatFor().setDisabled(false);
+  }
+
+  /** Out of rotation: disabled, or shutting down. */
+  #isOutOfRotation(): boolean {
+    return this.#isShuttingDown || this.#heartbeatFor().isDisabled;
+  }
+
+  /** Tells every worker whether to keep connections alive, as the rotation says now. */
+  #broadcastKeepAlive(): void {
+    const on = !this.#isOutOfRotation();
+    for (const handle of this.#handles) handle.send({ lastcall: 1, type: 'keep-alive', on });
   }
 
   /**
@@ -286,7 +330,10 @@ export class Master extends EventEmitter<MasterEvents> {
       return this.#stopping;
     }
     this.#state = 'stopping';
-    this.#isShuttingDown = true;
+    if (!this.#isShuttingDown) {
+      this.#isShuttingDown = true;
+      this.#broadcastKeepAlive();
+    }
     this.#upkeep.stop();
     for (const slot of this.#slots) slot.cancelRespawn();
     this.#log.info('stopping', { workers: this.#handles.size, force: force === true });
@@ -351,10 +398,30 @@ export class Master extends EventEmitter<MasterEvents> {
         isStarted: this.#state === 'running',
         failedSlots: this.#slots.filter((slot) => slot.isFailed).length,
         appAddress: this.#appAddress,
+        servingVersions: this.#slots
+          .map((slot) => slot.current)
+          .filter((handle): handle is WorkerHandle => handle?.state === 'ready')
+          .map((handle) => handle.version),
+        draining: this.#drainTelemetry(),
       }),
       this.#log,
+      (isDisabled) => {
+        this.#log.info(isDisabled ? 'disabled: out of rotation' : 'enabled: back in rotation');
+        this.#broadcastKeepAlive();
+      },
     );
     return this.#heartbeat;
+  }
+
+  #drainTelemetry(): { workers: number; inFlight: number } {
+    let workers = 0;
+    let inFlight = 0;
+    for (const handle of this.#handles) {
+      if (handle.state !== 'draining' && handle.state !== 'killing') continue;
+      workers += 1;
+      inFlight += handle.inFlight;
+    }
+    return { workers, inFlight };
   }
 
   async #replaceForUpkeep(handle: WorkerHandle, reason: string): Promise<void> {
@@ -395,6 +462,8 @@ export class Master extends EventEmitter<MasterEvents> {
     }
     const handle = forkWorker(this.#options, slot.index, this.#observer);
     this.#handles.add(handle);
+    // A worker forked out of rotation (a reload of a disabled host) says Connection: close too.
+    if (this.#isOutOfRotation()) handle.send({ lastcall: 1, type: 'keep-alive', on: false });
     this.#emitAndLog('fork', this.#workerInfo(handle));
     return handle;
   }

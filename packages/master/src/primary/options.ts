@@ -25,7 +25,23 @@ export const MASTER_DEFAULTS = {
   recycleSpacing: 30_000,
   pingInterval: 5000,
   missedPings: 3,
+  /**
+   * The master's shutdownDelay when a heartbeat is configured and no delay is given: time for a
+   * balancer polling the heartbeat to see its 503 and stop routing here (docs/deploying.md
+   * recommends checks every 500 ms, down after 2 failures: about 1–1.5 s).
+   */
+  heartbeatShutdownDelay: 3000,
 } as const;
+
+/** The environment variables the master reads for options not given. */
+export const SHUTDOWN_DELAY_ENV = 'LASTCALL_SHUTDOWN_DELAY';
+export const HEARTBEAT_TOKEN_ENV = 'LASTCALL_HEARTBEAT_TOKEN';
+
+/** The longest shutdownDelay, in ms: an hour. */
+const MAX_SHUTDOWN_DELAY = 3_600_000;
+
+/** The longest keepAliveTimeout or headersTimeout, in ms: what a Node timer can hold. */
+const MAX_SERVER_TIMEOUT = 2 ** 31 - 1;
 
 /** The backoff with every default filled in. */
 export interface ResolvedBackoff {
@@ -74,6 +90,14 @@ export interface ResolvedMasterOptions {
   readonly readyOn: ReadyOn;
   readonly readyTimeout: number;
   readonly drainTimeout: number;
+  /**
+   * ms between the first moment of a shutdown (heartbeat 503, `Connection: close`) and the
+   * drain: `shutdownDelay`, else `LASTCALL_SHUTDOWN_DELAY`, else 3000 with a heartbeat, else 0.
+   */
+  readonly shutdownDelay: number;
+  /** Set on every HTTP server of the app by the worker runtime; undefined: Node's own. */
+  readonly keepAliveTimeout: number | undefined;
+  readonly headersTimeout: number | undefined;
   /** ms after which a worker ends a socket with no request in flight; undefined: off. */
   readonly idleTimeout: number | undefined;
   readonly killTimeout: number;
@@ -107,6 +131,9 @@ const KNOWN = new Set([
   'readyOn',
   'readyTimeout',
   'drainTimeout',
+  'shutdownDelay',
+  'keepAliveTimeout',
+  'headersTimeout',
   'idleTimeout',
   'killTimeout',
   'maxSurge',
@@ -146,6 +173,52 @@ function readMs(given: Record<string, unknown>, name: string, fallback: number):
   if (value === undefined) return fallback;
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
   return fail('LASTCALL_ERR_MASTER_INVALID_TIMEOUT', name, value, 'a finite number of ms > 0');
+}
+
+/**
+ * `shutdownDelay`: the option, else `LASTCALL_SHUTDOWN_DELAY` (ms), else the default of a master
+ * with a heartbeat (a balancer polls it), else 0. 0 is allowed: no delay.
+ */
+function readShutdownDelay(given: Record<string, unknown>, hasHeartbeat: boolean): number {
+  const value = given['shutdownDelay'];
+  const expected = `a number of ms from 0 to ${String(MAX_SHUTDOWN_DELAY)}`;
+  const isValid = (ms: unknown): ms is number =>
+    typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_SHUTDOWN_DELAY;
+  if (value !== undefined) {
+    return isValid(value)
+      ? value
+      : fail('LASTCALL_ERR_MASTER_INVALID_TIMEOUT', 'shutdownDelay', value, expected);
+  }
+  const fromEnv = process.env[SHUTDOWN_DELAY_ENV];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    const parsed = Number(fromEnv);
+    if (!isValid(parsed)) {
+      throw new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_TIMEOUT',
+        `Master: ${SHUTDOWN_DELAY_ENV} must be ${expected}, got ${JSON.stringify(fromEnv.slice(0, 100))}`,
+      );
+    }
+    return parsed;
+  }
+  return hasHeartbeat ? MASTER_DEFAULTS.heartbeatShutdownDelay : 0;
+}
+
+/** `keepAliveTimeout`, `headersTimeout`: whole ms > 0; undefined leaves Node's own. */
+function readServerTimeout(
+  given: Record<string, unknown>,
+  name: 'keepAliveTimeout' | 'headersTimeout',
+): number | undefined {
+  const value = given[name];
+  if (value === undefined) return undefined;
+  if (Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_SERVER_TIMEOUT) {
+    return value as number;
+  }
+  return fail(
+    'LASTCALL_ERR_MASTER_INVALID_TIMEOUT',
+    name,
+    value,
+    `a whole number of ms from 1 to ${String(MAX_SERVER_TIMEOUT)}`,
+  );
 }
 
 /** `idleTimeout`: off when left out or `false`. */
@@ -541,11 +614,29 @@ function readHeartbeat(value: unknown): ResolvedHeartbeat | undefined {
   if (!heartbeatPath.startsWith('/')) {
     fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'heartbeat.path', path, "a path starting with '/'");
   }
+  if (['/readyz', '/livez'].includes(heartbeatPath)) {
+    fail('LASTCALL_ERR_MASTER_INVALID_OPTIONS', 'heartbeat.path', path, 'not /readyz or /livez');
+  }
+  const envToken = process.env[HEARTBEAT_TOKEN_ENV];
+  const givenToken = readText(
+    token,
+    'token',
+    envToken === undefined || envToken === '' ? undefined : envToken,
+  );
+  const heartbeatHost = readText(host, 'host', '127.0.0.1') ?? '127.0.0.1';
+  // Off loopback, anyone on the network could take the host out of rotation: the control
+  // routes need a token there. (Never the token itself in a message.)
+  if (givenToken === undefined && !isLoopbackHost(heartbeatHost)) {
+    throw new MasterError(
+      'LASTCALL_ERR_MASTER_TOKEN_REQUIRED',
+      `Master: the heartbeat listens on ${heartbeatHost}, beyond this machine, so its disable and enable routes need a token: set heartbeat.token, LASTCALL_HEARTBEAT_TOKEN or --heartbeat-token`,
+    );
+  }
   return {
     port: port as number,
-    host: readText(host, 'host', '127.0.0.1') ?? '127.0.0.1',
+    host: heartbeatHost,
     path: heartbeatPath,
-    token: readText(token, 'token', undefined),
+    token: givenToken,
     minReady: readCount(section['minReady'], 'heartbeat.minReady', 1),
     version: readText(
       version,
@@ -555,6 +646,17 @@ function readHeartbeat(value: unknown): ResolvedHeartbeat | undefined {
     format: format ?? 'json',
     monitor: readMonitor(section),
   };
+}
+
+/** True for a host name or address that only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    bare === 'localhost' ||
+    bare === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) ||
+    /^::ffff:127\./.test(bare)
+  );
 }
 
 function readPorts(value: unknown, workers: unknown): readonly number[] | undefined {
@@ -622,6 +724,7 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
   const logger = readLogger(given['logger']);
   const pidFile = readPidFile(given['pidFile']);
   const pidDir = readPidDir(given['pidDir'], pidFile);
+  const heartbeat = readHeartbeat(given['heartbeat']);
   return {
     exec: exec,
     args: args === undefined ? undefined : [...args],
@@ -632,6 +735,9 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
     readyOn: readReadyOn(given['readyOn']),
     readyTimeout: readMs(given, 'readyTimeout', MASTER_DEFAULTS.readyTimeout),
     drainTimeout: readMs(given, 'drainTimeout', MASTER_DEFAULTS.drainTimeout),
+    shutdownDelay: readShutdownDelay(given, heartbeat !== undefined),
+    keepAliveTimeout: readServerTimeout(given, 'keepAliveTimeout'),
+    headersTimeout: readServerTimeout(given, 'headersTimeout'),
     idleTimeout: readIdleTimeout(given),
     killTimeout: readMs(given, 'killTimeout', MASTER_DEFAULTS.killTimeout),
     maxSurge: readCount(given['maxSurge'], 'maxSurge', MASTER_DEFAULTS.maxSurge),
@@ -645,7 +751,7 @@ export function readOptions(options: MasterOptions | undefined): ResolvedMasterO
     output: readOutput(given['output'], logger),
     recycle: readRecycle(given['recycle']),
     health: readHealth(given['health']),
-    heartbeat: readHeartbeat(given['heartbeat']),
+    heartbeat,
     pidFile: pidFile ?? (pidDir === undefined ? undefined : masterPidFileIn(pidDir)),
     pidDir,
     ports,

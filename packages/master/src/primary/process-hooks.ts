@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Graceful } from '@lastcall/graceful';
 import type { ErrorContext, ErrorOrigin } from '@lastcall/graceful';
 import { reopenLogs } from '@lastcall/log-shim';
@@ -7,6 +8,22 @@ import type { ResolvedMasterOptions } from './options';
 
 /** ms between two warnings about lines that are not JSON on the workers' IPC channels. */
 const IPC_LINE_WARNING_INTERVAL = 10_000;
+
+/**
+ * The options of the Graceful a master starts when there is none: a deadline that leaves room
+ * for the master's shutdownDelay, a worker's drain and its kill, and no delay of graceful's own
+ * (the master waits its shutdownDelay itself).
+ */
+export function masterGracefulOptions(options: {
+  readonly shutdownDelay: number;
+  readonly drainTimeout: number;
+  readonly killTimeout: number;
+}): { timeout: number; shutdownDelay: 0 } {
+  return {
+    timeout: options.shutdownDelay + options.drainTimeout + options.killTimeout + 2000,
+    shutdownDelay: 0,
+  };
+}
 
 /** What the master does when the process tells it something. */
 export interface ProcessHookActions {
@@ -35,6 +52,8 @@ export class ProcessHooks {
   #onReopenSignal: (() => void) | undefined;
   #removeErrorContext: (() => void) | undefined;
   #ipcLineWarnedAt = 0;
+  /** When graceful began to shut down (its 'draining'). */
+  #shutdownBeganAt: number | undefined;
 
   constructor(options: ResolvedMasterOptions, actions: ProcessHookActions) {
     this.#options = options;
@@ -44,15 +63,19 @@ export class ProcessHooks {
 
   install(): void {
     const options = this.#options;
-    // The master's own deadline must leave room for a worker's drain and kill.
+    // The master's own deadline must leave room for its shutdownDelay, a worker's drain and
+    // kill. The delay is the master's (see #stopAfterDelay), not graceful's: 0 here, so that
+    // LASTCALL_SHUTDOWN_DELAY is not waited twice.
     const graceful =
       options.graceful ??
       (Graceful.instance === undefined
-        ? Graceful.start({ timeout: options.drainTimeout + options.killTimeout + 2000 })
+        ? Graceful.start(masterGracefulOptions(options))
         : Graceful.start());
-    graceful.onShutdown(() => this.#actions.stop(), { name: 'lastcall master' });
+    graceful.onShutdown((_reason, signal) => this.#stopAfterDelay(signal), {
+      name: 'lastcall master',
+    });
     this.#removeErrorContext = graceful.addErrorContext(this.#containIpcLineError);
-    graceful.once('draining', this.#actions.shuttingDown);
+    graceful.once('draining', this.#onShuttingDown);
     process.once('exit', this.#onExit);
     const signal = options.restartSignal;
     if (signal !== null) {
@@ -113,6 +136,29 @@ export class ProcessHooks {
     }
     return { isContained: true };
   };
+
+  readonly #onShuttingDown = (): void => {
+    this.#shutdownBeganAt = Date.now();
+    this.#actions.shuttingDown();
+  };
+
+  /**
+   * The drain, once `shutdownDelay` has passed since the shutdown began (the heartbeat is 503
+   * and the workers say `Connection: close` meanwhile): counted from graceful's 'draining', so
+   * that a delay of graceful's own (an app's Graceful) is not added on top of it.
+   */
+  async #stopAfterDelay(signal: AbortSignal): Promise<void> {
+    const { shutdownDelay } = this.#options;
+    const began = this.#shutdownBeganAt ?? Date.now();
+    const left = began + shutdownDelay - Date.now();
+    if (left > 0) {
+      this.#log.info(
+        `waiting the shutdown delay (${String(shutdownDelay)} ms) before the drain: the heartbeat answers 503 and every response says Connection: close meanwhile`,
+      );
+      await sleep(left, undefined, { signal }).catch(() => undefined);
+    }
+    await this.#actions.stop();
+  }
 
   readonly #onExit = (): void => {
     this.#actions.killAll();

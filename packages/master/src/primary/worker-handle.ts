@@ -77,6 +77,9 @@ export class WorkerHandle {
   #drainedBy: DrainedBy | undefined;
   #requests = 0;
   #connections = 0;
+  #inFlight = 0;
+  /** The app version the worker reported (its hello); undefined until it does. */
+  #version: string | null | undefined;
   #connectionsServed = 0;
   #rss: number | undefined;
   #pingSeq = 0;
@@ -101,9 +104,10 @@ export class WorkerHandle {
     ready: () => {
       if (this.#times.readyOn === 'message') this.#becomeReady('it said ready');
     },
-    stats: ({ requests, connections, connectionsServed, rss }) => {
+    stats: ({ requests, connections, connectionsServed, rss, inFlight }) => {
       this.#requests = requests;
       this.#connections = connections;
+      this.#inFlight = inFlight ?? 0;
       this.#connectionsServed = connectionsServed ?? 0;
       this.#rss = rss;
     },
@@ -126,6 +130,9 @@ export class WorkerHandle {
     },
     delegate: (message) => {
       this.#observer.delegate(this, message);
+    },
+    hello: ({ version }) => {
+      this.#version = version;
     },
   };
 
@@ -258,6 +265,16 @@ export class WorkerHandle {
   /** Connections its servers accepted in total since the fork, as last reported. */
   get connectionsServed(): number {
     return this.#connectionsServed;
+  }
+
+  /** Requests in flight, as last reported. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The app version it runs, as it reported; undefined before its hello, null for none. */
+  get version(): string | null | undefined {
+    return this.#version;
   }
 
   /** Pings in a row it has not answered. */

@@ -11,6 +11,7 @@
 import cluster from 'node:cluster';
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
+import { appVersion } from './app-version';
 import { Graceful, deferSignals } from '@lastcall/graceful';
 import { getLogger, reopenLogs } from '@lastcall/log-shim';
 import { createTerminator } from '@lastcall/terminator';
@@ -18,7 +19,9 @@ import type { Terminator } from '@lastcall/terminator';
 import { killRestOfOwnGroup } from '../process-group';
 import {
   DRAIN_TIMEOUT_ENV,
+  HEADERS_TIMEOUT_ENV,
   IDLE_TIMEOUT_ENV,
+  KEEP_ALIVE_TIMEOUT_ENV,
   MASTER_ENV,
   STATS_INTERVAL,
   WORKER_STOP_SIGNALS,
@@ -42,8 +45,20 @@ const OWN_DEADLINE_SHARE = 0.9;
 
 if (cluster.isWorker && process.env[MASTER_ENV] === '1') startRuntime();
 
+/** A whole number of ms > 0 from the environment variable `name`; undefined otherwise. */
+function msFromEnv(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
 function startRuntime(): void {
   const log = getLogger('lastcall:master');
+  // The master's shutdownDelay is the master's: the time a balancer needs to stop routing to
+  // the host. A worker that waited it too would make every drain, and so every reload step,
+  // that much longer.
+  delete process.env['LASTCALL_SHUTDOWN_DELAY'];
+  // The app's version, for the heartbeat of a master that may have started with older code.
+  tellMaster({ lastcall: 1, type: 'hello', version: appVersion(process.argv[1], process.env) });
   // A worker leads its own process group. One whose master died (SIGKILL) drains when its IPC
   // channel closes and exits; what it started (a child process, a shell pipeline) must not
   // outlive it, orphaned, with nobody left to signal it: it goes along. A no-op when this
@@ -60,6 +75,10 @@ function startRuntime(): void {
   const givenIdleTimeout = Number(process.env[IDLE_TIMEOUT_ENV]);
   const idleTimeout =
     Number.isFinite(givenIdleTimeout) && givenIdleTimeout > 0 ? givenIdleTimeout : false;
+  const keepAliveTimeout = msFromEnv(KEEP_ALIVE_TIMEOUT_ENV);
+  const headersTimeout = msFromEnv(HEADERS_TIMEOUT_ENV);
+  // Off while the master is shutting down or the host is disabled: see the 'keep-alive' message.
+  let isKeepAliveOn = true;
   let requests = 0;
   // Connections accepted in total by the servers found here (for recycle.maxConnectionsServed).
   // Counted on each server's own 'connection' event: it fires for every accepted socket, also
@@ -77,7 +96,14 @@ function startRuntime(): void {
     }
     if (terminators.has(server)) return;
     try {
-      terminators.set(server, createTerminator(server, { idleGrace: IDLE_GRACE, idleTimeout }));
+      const terminator = createTerminator(server, {
+        idleGrace: IDLE_GRACE,
+        idleTimeout,
+        ...(keepAliveTimeout === undefined ? {} : { keepAliveTimeout }),
+        ...(headersTimeout === undefined ? {} : { headersTimeout }),
+      });
+      if (!isKeepAliveOn) terminator.stopKeepAlive();
+      terminators.set(server, terminator);
     } catch (error) {
       log.warn('a listening server cannot be drained by the worker runtime', { err: error });
     }
@@ -145,6 +171,15 @@ function startRuntime(): void {
     'reopen-logs': () => {
       reopenLogs();
     },
+    'keep-alive': ({ on }) => {
+      isKeepAliveOn = on;
+      // A worker that began to drain keeps saying `Connection: close`, whatever the rotation.
+      if (on && drain.phase !== 'serving') return;
+      for (const terminator of terminators.values()) {
+        if (on) terminator.resumeKeepAlive();
+        else terminator.stopKeepAlive();
+      }
+    },
     // requestMaster() (./api) listens for its answers itself, while it waits for them.
     response: () => undefined,
   };
@@ -160,9 +195,11 @@ function startRuntime(): void {
 
   const report = (): void => {
     let connections = 0;
+    let inFlight = 0;
     for (const terminator of terminators.values()) {
       const stats = terminator.stats();
       connections += stats.idle + stats.active + stats.upgraded + stats.h2Sessions;
+      inFlight += stats.active;
     }
     tellMaster({
       lastcall: 1,
@@ -171,6 +208,7 @@ function startRuntime(): void {
       connections,
       connectionsServed,
       rss: process.memoryUsage.rss(),
+      inFlight,
     });
   };
   setInterval(report, STATS_INTERVAL).unref();
