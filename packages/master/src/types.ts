@@ -74,9 +74,11 @@ export interface HeartbeatOptions {
   /** The fewest ready workers for a 200; default 1. */
   readonly minReady?: number;
   /**
-   * Reported as `version` while no serving worker reported its own (see the README: workers
-   * report `LASTCALL_APP_VERSION`, else their app's package.json `version`); default
-   * `LASTCALL_APP_VERSION`, else `npm_package_version`, at the master's start.
+   * Reported as `version`, whatever the workers run: leave it out to have the heartbeat report
+   * the version the ready workers report (`LASTCALL_APP_VERSION` in their environment, else
+   * their app's package.json `version`, read at each fork, so a reload with new code shows),
+   * `'mixed'` while they differ. Without it and without a worker's version: the master's
+   * `LASTCALL_APP_VERSION`, else `npm_package_version`, at its start.
    */
   readonly version?: string;
   /**

@@ -1,7 +1,7 @@
 /**
  * The heartbeat seen from another host (a network namespace): a load balancer there may read
  * the status, but control requests from a non-loopback address are refused unless they carry
- * the token.
+ * the token; a heartbeat bound beyond loopback without a token does not start.
  */
 import { killApps, startMaster } from './support';
 import type { MasterApp } from './support';
@@ -46,13 +46,16 @@ async function fromOtherHost(port: number, token?: string): Promise<number[]> {
 }
 
 describe('the heartbeat from another host', () => {
-  it('answers the status but refuses control requests without a token', async () => {
-    const port = await started({ host: '0.0.0.0' });
-    expect(await fromOtherHost(port)).toEqual([200, 403, 200]);
+  it('does not start bound beyond loopback without a token, and says why', async () => {
+    const app = startMaster({ workers: 1, heartbeat: { port: 0, host: '0.0.0.0' } });
+    expect((await app.exited(20_000)).code).not.toBe(0);
+    expect(app.stderr()).toContain('LASTCALL_ERR_MASTER_TOKEN_REQUIRED');
+    expect(app.eventsNamed('started')).toEqual([]);
   });
 
-  it('takes control requests that carry the token, and refuses a wrong one', async () => {
+  it('takes control requests that carry the token, and refuses none or a wrong one', async () => {
     const port = await started({ host: '0.0.0.0', token: 's3cret' });
+    expect(await fromOtherHost(port)).toEqual([200, 403, 200]);
     expect(await fromOtherHost(port, 'wrong')).toEqual([200, 403, 200]);
     expect(await fromOtherHost(port, 's3cret')).toEqual([200, 200, 503]);
   });

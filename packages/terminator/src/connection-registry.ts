@@ -177,6 +177,10 @@ export class ConnectionRegistry {
    */
   beginDrainDelay(): void {
     this.#isDrainDelayed = true;
+    // Keep-alive goes on as before during the delay, also after a stopKeepAlive() of the
+    // rotation (a node taken out of it, then drained): a client told to close now would
+    // reconnect into a listener that is closing.
+    this.#isKeepAliveStopped = false;
   }
 
   /** Starts draining on behalf of `observer`; the first drain asks every connection to close. */

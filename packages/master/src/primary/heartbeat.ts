@@ -45,7 +45,13 @@ export interface HeartbeatSettings {
   readonly host: string;
   readonly path: string;
   readonly token: string | undefined;
+  /** `heartbeat.version` as given: reported whatever the workers say. */
   readonly version: string | undefined;
+  /**
+   * The version in the master's environment at its start (`LASTCALL_APP_VERSION`, else
+   * `npm_package_version`): reported while no ready worker reported its own.
+   */
+  readonly startVersion?: string | undefined;
   readonly format: HeartbeatFormat;
   /** The gate on a dependency; undefined for none. */
   readonly monitor: MonitorSettings | undefined;
@@ -68,8 +74,9 @@ export interface HeartbeatBody {
   };
   readonly uptime: number;
   /**
-   * The app version the ready workers report; `'mixed'` while they differ (a rolling restart);
-   * `heartbeat.version` while none reported one; else null.
+   * `heartbeat.version` when given; else the app version the ready workers report, `'mixed'`
+   * while they differ (a rolling restart); else the version in the master's environment at its
+   * start; else null.
    */
   readonly version: string | null;
   /** How many ready workers run each version (`'unknown'`: a worker that reported none). */
@@ -261,7 +268,10 @@ export class Heartbeat {
       workers: { ready: state.ready, total: state.total, failedSlots: state.failedSlots },
       uptime: Math.round((Date.now() - this.#startedAt) / 1000),
       version:
-        reported.length > 1 ? MIXED_VERSION : (reported[0] ?? this.#settings.version ?? null),
+        this.#settings.version ??
+        (reported.length > 1
+          ? MIXED_VERSION
+          : (reported[0] ?? this.#settings.startVersion ?? null)),
       versions,
       draining: state.draining,
       ...(this.#monitor === undefined

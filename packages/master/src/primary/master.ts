@@ -120,7 +120,11 @@ export class Master extends EventEmitter<MasterEvents> {
       },
       shuttingDown: () => {
         this.#isShuttingDown = true;
-        this.#broadcastKeepAlive();
+        // With a delay, the workers serve on with Connection: close meanwhile. Without one the
+        // drain follows at once, and its own drain delay keeps keep-alive on while the
+        // listeners close (see WorkerDrain): a client told to close now would reconnect into
+        // a closing listener.
+        if (this.#options.shutdownDelay > 0) this.#broadcastKeepAlive();
       },
       reopenWorkerLogs: () => {
         for (const handle of this.#handles) handle.send({ lastcall: 1, type: 'reopen-logs' });
@@ -330,10 +334,7 @@ export class Master extends EventEmitter<MasterEvents> {
       return this.#stopping;
     }
     this.#state = 'stopping';
-    if (!this.#isShuttingDown) {
-      this.#isShuttingDown = true;
-      this.#broadcastKeepAlive();
-    }
+    this.#isShuttingDown = true;
     this.#upkeep.stop();
     for (const slot of this.#slots) slot.cancelRespawn();
     this.#log.info('stopping', { workers: this.#handles.size, force: force === true });

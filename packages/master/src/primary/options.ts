@@ -638,11 +638,8 @@ function readHeartbeat(value: unknown): ResolvedHeartbeat | undefined {
     path: heartbeatPath,
     token: givenToken,
     minReady: readCount(section['minReady'], 'heartbeat.minReady', 1),
-    version: readText(
-      version,
-      'version',
-      process.env['LASTCALL_APP_VERSION'] ?? process.env['npm_package_version'],
-    ),
+    version: readText(version, 'version', undefined),
+    startVersion: process.env['LASTCALL_APP_VERSION'] ?? process.env['npm_package_version'],
     format: format ?? 'json',
     monitor: readMonitor(section),
   };
