@@ -31,6 +31,12 @@ type MasterState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
  */
 const GROUP_SIGNAL_WINDOW = 500;
 
+/**
+ * ms of keep-alive between the end of the master's shutdownDelay and the drain: long enough for
+ * the clients reconnecting at that moment to be answered on a kept-alive connection.
+ */
+const KEEP_ALIVE_SETTLE = 250;
+
 /** ms between two warnings about malformed messages from one worker. */
 const MALFORMED_WARNING_INTERVAL = 10_000;
 
@@ -105,7 +111,7 @@ export class Master extends EventEmitter<MasterEvents> {
       },
     });
     this.#hooks = new ProcessHooks(this.#options, {
-      stop: () => this.stop(),
+      stop: (afterDelay) => this.#stopAfterDelay(afterDelay),
       restart: () => {
         // A restart that aborts logs itself; one refused because the master is not running yet
         // (or any more) would otherwise vanish without a word.
@@ -351,6 +357,22 @@ export class Master extends EventEmitter<MasterEvents> {
         this.#log.info('stopped');
       });
     return this.#stopping;
+  }
+
+  /**
+   * The drain of a shutdown. After a shutdownDelay, whose `Connection: close` made every client
+   * still here reconnect on each request, keep-alive comes back on for {@link KEEP_ALIVE_SETTLE}
+   * first: a balancer has stopped routing here by now, and a client that is reconnecting at the
+   * moment the listeners close would be reset; on a kept-alive connection it is answered, then
+   * told to close by the drain, and finds the port closed.
+   */
+  async #stopAfterDelay(afterDelay: boolean): Promise<void> {
+    if (afterDelay && this.#state === 'running') {
+      for (const handle of this.#handles)
+        handle.send({ lastcall: 1, type: 'keep-alive', on: true });
+      await new Promise((resolve) => setTimeout(resolve, KEEP_ALIVE_SETTLE));
+    }
+    await this.stop();
   }
 
   /** SIGKILL to every worker and its process group. */

@@ -27,8 +27,11 @@ export function masterGracefulOptions(options: {
 
 /** What the master does when the process tells it something. */
 export interface ProcessHookActions {
-  /** Graceful's shutdown hook: drain every worker. */
-  readonly stop: () => Promise<void>;
+  /**
+   * Graceful's shutdown hook: drain every worker; `afterDelay` when the master's shutdownDelay
+   * was waited first (its workers said `Connection: close` meanwhile).
+   */
+  readonly stop: (afterDelay: boolean) => Promise<void>;
   /** The restart signal arrived. */
   readonly restart: () => void;
   /** The first moment of shutdown, before graceful's delay. */
@@ -157,7 +160,7 @@ export class ProcessHooks {
       );
       await sleep(left, undefined, { signal }).catch(() => undefined);
     }
-    await this.#actions.stop();
+    await this.#actions.stop(shutdownDelay > 0);
   }
 
   readonly #onExit = (): void => {
