@@ -59,8 +59,10 @@ export async function start(args: StartArgs, context: StartContext): Promise<voi
     args.pidFile ?? config.pidFile ?? masterPidFile(name, pidDir, context.env),
   );
   ensureRunDir(runDir(context.env));
+  // Our own pid in it is a pid file of a master that was killed (SIGKILL, the OOM killer) and
+  // had the same pid as this one: PID 1 of a container restarted over the same run folder.
   const running = livePid(pidFile);
-  if (running !== undefined) {
+  if (running !== undefined && running !== process.pid) {
     throw new CliFailure(
       EXIT.alreadyRunning,
       `a master of "${name}" is running already (pid ${String(running)}, pid file ${pidFile})`,
