@@ -163,6 +163,7 @@ export type {
   BackoffOptions,
   HealthOptions,
   HeartbeatBody,
+  LivenessBody,
   HeartbeatOptions,
   MasterErrorCode,
   MasterEvents,

@@ -13,7 +13,7 @@ export {
   workerSlot,
 } from './worker/api';
 export type { RequestOptions } from './worker/api';
-export type { HeartbeatBody } from './primary/heartbeat';
+export type { HeartbeatBody, LivenessBody } from './primary/heartbeat';
 export { backoffDelay } from './primary/backoff';
 export { TAIL_BYTES } from './primary/output-tail';
 export type {
