@@ -386,10 +386,12 @@ describe('runCli: start failures before any master', () => {
   it('exits 8 when the pid file names a live process', async () => {
     const io = captureIo({ 'app.js': '' });
     const pidFile = path.join(io.runDir, 'shop.pid');
-    writeLivePidFile(pidFile);
+    // Another live process: its own pid is a pid file a killed master left (a restarted PID 1).
+    fs.mkdirSync(io.runDir, { recursive: true });
+    fs.writeFileSync(pidFile, `${String(process.ppid)}\n`);
     await expect(runCli(['start', 'app.js', '--name', 'shop'], io)).resolves.toBe(8);
     expect(io.errLines).toStrictEqual([
-      `lastcall: a master of "shop" is running already (pid ${String(process.pid)}, pid file ${pidFile})`,
+      `lastcall: a master of "shop" is running already (pid ${String(process.ppid)}, pid file ${pidFile})`,
     ]);
   });
 });

@@ -85,7 +85,7 @@ function request(port: number, urlPath: string): Promise<Answer> {
           resolve({
             status: response.statusCode ?? 0,
             connection: response.headers.connection,
-            keepAlive: response.headers['keep-alive'],
+            keepAlive: response.headers['keep-alive'] as string | undefined,
             body: JSON.parse(text) as Record<string, unknown>,
           });
         });

@@ -8,13 +8,13 @@ import { NotReadyError, describeFailures, portInUse } from './failures';
 import { forkWorker, workerGroupWarning } from './fork';
 import { readOptions } from './options';
 import type { ResolvedMasterOptions } from './options';
-import { Heartbeat, NO_LISTENER } from './heartbeat';
 import type { HeartbeatBody } from './heartbeat';
 import { writePidFile } from './pid-file';
 import { ProcessHooks, masterGracefulOptions } from './process-hooks';
 import { RequestRouter } from './request-router';
 import type { RequestHandler } from './request-router';
 import { RollingRestart } from './rolling-restart';
+import { Rotation } from './rotation';
 import { SerialRun } from './serial-run';
 import { Slot } from './slot';
 import { Upkeep } from './upkeep';
@@ -77,13 +77,12 @@ export class Master extends EventEmitter<MasterEvents> {
   readonly #rolling: RollingRestart;
   #stopping: Promise<void> | undefined;
   #onStartProgress: (() => void) | undefined;
-  #heartbeat: Heartbeat | undefined;
+  readonly #rotation: Rotation;
   /**
    * Where the workers' app listens, for the heartbeat's cluster2 `port` and monitor path: the
    * first address a worker listened on (on `readyOn`'s port, or the first fixed port, if given).
    */
   #appAddress: { address: string; port: number } | undefined;
-  #isShuttingDown = false;
   /** When each worker was last warned about a malformed message. */
   readonly #malformedWarnedAt = new WeakMap<WorkerHandle, number>();
   readonly #router: RequestRouter;
@@ -97,6 +96,22 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#options = readOptions(options);
     this.#log = this.#options.logger;
     this.#router = new RequestRouter(this.#log);
+    this.#rotation = new Rotation({
+      heartbeat: this.#options.heartbeat,
+      log: this.#log,
+      handles: () => this.#handles,
+      state: () => ({
+        ready: this.#readyCount(),
+        total: this.#slots.length,
+        isStarted: this.#state === 'running',
+        failedSlots: this.#slots.filter((slot) => slot.isFailed).length,
+        appAddress: this.#appAddress,
+        servingVersions: this.#slots
+          .map((slot) => slot.current)
+          .filter((handle): handle is WorkerHandle => handle?.state === 'ready')
+          .map((handle) => handle.version),
+      }),
+    });
     this.#workerPidFiles =
       this.#options.pidDir === undefined
         ? undefined
@@ -125,12 +140,7 @@ export class Master extends EventEmitter<MasterEvents> {
         });
       },
       shuttingDown: () => {
-        this.#isShuttingDown = true;
-        // With a delay, the workers serve on with Connection: close meanwhile. Without one the
-        // drain follows at once, and its own drain delay keeps keep-alive on while the
-        // listeners close (see WorkerDrain): a client told to close now would reconnect into
-        // a closing listener.
-        if (this.#options.shutdownDelay > 0) this.#broadcastKeepAlive();
+        this.#rotation.beginShutdown(this.#options.shutdownDelay > 0);
       },
       reopenWorkerLogs: () => {
         for (const handle of this.#handles) handle.send({ lastcall: 1, type: 'reopen-logs' });
@@ -171,13 +181,13 @@ export class Master extends EventEmitter<MasterEvents> {
 
   /** Where the heartbeat listens, once started with one. */
   heartbeatAddress(): { address: string; port: number } | undefined {
-    const address = this.#heartbeat?.address();
+    const address = this.#rotation.heartbeat.address();
     return address === undefined ? undefined : { address: address.address, port: address.port };
   }
 
   /** What the heartbeat answers now (also without a heartbeat listener). */
   health(): { statusCode: number; body: HeartbeatBody } {
-    return this.#heartbeatFor().report();
+    return this.#rotation.heartbeat.report();
   }
 
   /**
@@ -195,7 +205,7 @@ export class Master extends EventEmitter<MasterEvents> {
 
   /** True while the node is out of rotation by `disable()` (or the heartbeat's route). */
   get isDisabled(): boolean {
-    return this.#heartbeatFor().isDisabled;
+    return this.#rotation.heartbeat.isDisabled;
   }
 
   /**
@@ -204,23 +214,12 @@ export class Master extends EventEmitter<MasterEvents> {
    * so that kept-alive clients move elsewhere. Undone by {@link enable}. Idempotent.
    */
   disable(): void {
-    this.#heartbeatFor().setDisabled(true);
+    this.#rotation.heartbeat.setDisabled(true);
   }
 
   /** Puts the node back into rotation after {@link disable}; keep-alive on again. */
   enable(): void {
-    this.#heartbeatFor().setDisabled(false);
-  }
-
-  /** Out of rotation: disabled, or shutting down. */
-  #isOutOfRotation(): boolean {
-    return this.#isShuttingDown || this.#heartbeatFor().isDisabled;
-  }
-
-  /** Tells every worker whether to keep connections alive, as the rotation says now. */
-  #broadcastKeepAlive(): void {
-    const on = !this.#isOutOfRotation();
-    for (const handle of this.#handles) handle.send({ lastcall: 1, type: 'keep-alive', on });
+    this.#rotation.heartbeat.setDisabled(false);
   }
 
   /**
@@ -250,7 +249,7 @@ export class Master extends EventEmitter<MasterEvents> {
       if (this.#options.pidDir !== undefined) preparePidDir(this.#options.pidDir);
       if (this.#options.pidFile !== undefined) writePidFile(this.#options.pidFile);
       this.#workerPidFiles?.removeStale();
-      if (this.#options.heartbeat !== undefined) await this.#heartbeatFor().listen();
+      if (this.#options.heartbeat !== undefined) await this.#rotation.heartbeat.listen();
     } catch (error) {
       this.#state = 'stopped';
       this.#hooks.uninstall();
@@ -340,7 +339,7 @@ export class Master extends EventEmitter<MasterEvents> {
       return this.#stopping;
     }
     this.#state = 'stopping';
-    this.#isShuttingDown = true;
+    this.#rotation.beginShutdown(false);
     this.#upkeep.stop();
     for (const slot of this.#slots) slot.cancelRespawn();
     this.#log.info('stopping', { workers: this.#handles.size, force: force === true });
@@ -349,7 +348,7 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#stopping = Promise.all(
       handles.map((handle) => (force === true ? handle.exited : handle.drain())),
     )
-      .then(() => this.#heartbeat?.close())
+      .then(() => this.#rotation.heartbeat.close())
       .then(() => {
         this.#workerPidFiles?.removeAll();
         this.#state = 'stopped';
@@ -368,8 +367,7 @@ export class Master extends EventEmitter<MasterEvents> {
    */
   async #stopAfterDelay(afterDelay: boolean): Promise<void> {
     if (afterDelay && this.#state === 'running') {
-      for (const handle of this.#handles)
-        handle.send({ lastcall: 1, type: 'keep-alive', on: true });
+      this.#rotation.endDelay();
       await new Promise((resolve) => setTimeout(resolve, KEEP_ALIVE_SETTLE));
     }
     await this.stop();
@@ -407,44 +405,6 @@ export class Master extends EventEmitter<MasterEvents> {
       droppedOutput: handle.droppedOutput,
       lastExit: slot?.lastExit,
     };
-  }
-
-  #heartbeatFor(): Heartbeat {
-    const settings = this.#options.heartbeat ?? NO_LISTENER;
-    this.#heartbeat ??= new Heartbeat(
-      settings,
-      () => ({
-        ready: this.#readyCount(),
-        total: this.#slots.length,
-        minReady: settings.minReady,
-        isShuttingDown: this.#isShuttingDown,
-        isStarted: this.#state === 'running',
-        failedSlots: this.#slots.filter((slot) => slot.isFailed).length,
-        appAddress: this.#appAddress,
-        servingVersions: this.#slots
-          .map((slot) => slot.current)
-          .filter((handle): handle is WorkerHandle => handle?.state === 'ready')
-          .map((handle) => handle.version),
-        draining: this.#drainTelemetry(),
-      }),
-      this.#log,
-      (isDisabled) => {
-        this.#log.info(isDisabled ? 'disabled: out of rotation' : 'enabled: back in rotation');
-        this.#broadcastKeepAlive();
-      },
-    );
-    return this.#heartbeat;
-  }
-
-  #drainTelemetry(): { workers: number; inFlight: number } {
-    let workers = 0;
-    let inFlight = 0;
-    for (const handle of this.#handles) {
-      if (handle.state !== 'draining' && handle.state !== 'killing') continue;
-      workers += 1;
-      inFlight += handle.inFlight;
-    }
-    return { workers, inFlight };
   }
 
   async #replaceForUpkeep(handle: WorkerHandle, reason: string): Promise<void> {
@@ -485,8 +445,7 @@ export class Master extends EventEmitter<MasterEvents> {
     }
     const handle = forkWorker(this.#options, slot.index, this.#observer);
     this.#handles.add(handle);
-    // A worker forked out of rotation (a reload of a disabled host) says Connection: close too.
-    if (this.#isOutOfRotation()) handle.send({ lastcall: 1, type: 'keep-alive', on: false });
+    this.#rotation.forked(handle);
     this.#emitAndLog('fork', this.#workerInfo(handle));
     return handle;
   }
@@ -499,7 +458,9 @@ export class Master extends EventEmitter<MasterEvents> {
    */
   #onWorkerSignal(handle: WorkerHandle, signal: NodeJS.Signals): void {
     setTimeout(() => {
-      if (this.#isShuttingDown || this.#state !== 'running' || handle.state !== 'ready') return;
+      if (this.#rotation.isShuttingDown || this.#state !== 'running' || handle.state !== 'ready') {
+        return;
+      }
       void this.#replaceForUpkeep(handle, `${signal} sent to the worker alone`);
     }, GROUP_SIGNAL_WINDOW).unref();
   }
