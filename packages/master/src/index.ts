@@ -2,7 +2,12 @@ export { Master } from './primary/master';
 export type { RequestHandler } from './primary/request-router';
 export { MasterError } from './errors';
 export type { MasterErrorCode, WorkerFailure } from './errors';
-export { MASTER_DEFAULTS, MAX_WORKERS, workersFromEnvironment } from './primary/options';
+export {
+  MASTER_DEFAULTS,
+  MAX_SHUTDOWN_DELAY,
+  MAX_WORKERS,
+  workersFromEnvironment,
+} from './primary/options';
 export { REQUESTED_RESTART_SPACING } from './primary/upkeep';
 export {
   DEFAULT_REQUEST_TIMEOUT,

@@ -1,4 +1,9 @@
-import { MAX_REASON_CHARS, parseMasterMessage, parseWorkerMessage } from '../src/protocol';
+import {
+  MAX_REASON_CHARS,
+  MAX_VERSION_CHARS,
+  parseMasterMessage,
+  parseWorkerMessage,
+} from '../src/protocol';
 
 describe('parseWorkerMessage', () => {
   it.each([
@@ -112,5 +117,86 @@ describe('parseMasterMessage', () => {
         error: { message: 'the master failed' },
       },
     });
+  });
+});
+
+describe('the messages of issue 19: hello, keep-alive and the inFlight of stats', () => {
+  it.each([
+    [{ lastcall: 1, type: 'hello', version: '1.4.2' }],
+    [{ lastcall: 1, type: 'hello', version: null }],
+    [{ lastcall: 1, type: 'stats', requests: 3, connections: 1, rss: 1024, inFlight: 0 }],
+    [{ lastcall: 1, type: 'stats', requests: 3, connections: 1, rss: 1024, inFlight: 2 }],
+    [
+      {
+        lastcall: 1,
+        type: 'stats',
+        requests: 3,
+        connections: 1,
+        connectionsServed: 9,
+        rss: 1024,
+        inFlight: 1,
+      },
+    ],
+  ])('reads the worker message %j', (value) => {
+    expect(parseWorkerMessage(value)).toEqual({ kind: 'message', message: value });
+  });
+
+  it('reads stats without inFlight (a worker of an earlier version) without adding one', () => {
+    const parsed = parseWorkerMessage({
+      lastcall: 1,
+      type: 'stats',
+      requests: 3,
+      connections: 1,
+      rss: 1024,
+    });
+    expect(parsed).toStrictEqual({
+      kind: 'message',
+      message: { lastcall: 1, type: 'stats', requests: 3, connections: 1, rss: 1024 },
+    });
+  });
+
+  it('cuts a long version of a hello to MAX_VERSION_CHARS characters', () => {
+    expect(MAX_VERSION_CHARS).toBe(100);
+    expect(parseWorkerMessage({ lastcall: 1, type: 'hello', version: 'v'.repeat(5000) })).toEqual({
+      kind: 'message',
+      message: { lastcall: 1, type: 'hello', version: 'v'.repeat(MAX_VERSION_CHARS) },
+    });
+  });
+
+  it('leaves out what else a hello carries', () => {
+    expect(
+      parseWorkerMessage({ lastcall: 1, type: 'hello', version: '2.0.0', extra: { a: 1 } }),
+    ).toStrictEqual({ kind: 'message', message: { lastcall: 1, type: 'hello', version: '2.0.0' } });
+  });
+
+  it.each([
+    [{ lastcall: 1, type: 'hello' }],
+    [{ lastcall: 1, type: 'hello', version: '' }],
+    [{ lastcall: 1, type: 'hello', version: 2 }],
+    [{ lastcall: 1, type: 'hello', version: ['1.0.0'] }],
+    [{ lastcall: 1, type: 'hello', version: { major: 1 } }],
+    [{ lastcall: 1, type: 'stats', requests: 3, connections: 1, rss: 1, inFlight: -1 }],
+    [{ lastcall: 1, type: 'stats', requests: 3, connections: 1, rss: 1, inFlight: '2' }],
+    [{ lastcall: 1, type: 'stats', requests: 3, connections: 1, rss: 1, inFlight: null }],
+    [{ lastcall: 1, type: 'keep-alive', on: true }],
+  ])('calls the worker message %j malformed', (value) => {
+    expect(parseWorkerMessage(value).kind).toBe('malformed');
+  });
+
+  it.each([
+    [{ lastcall: 1, type: 'keep-alive', on: true }],
+    [{ lastcall: 1, type: 'keep-alive', on: false }],
+  ])('reads the master message %j', (value) => {
+    expect(parseMasterMessage(value)).toStrictEqual({ kind: 'message', message: value });
+  });
+
+  it.each([
+    [{ lastcall: 1, type: 'keep-alive' }],
+    [{ lastcall: 1, type: 'keep-alive', on: 'true' }],
+    [{ lastcall: 1, type: 'keep-alive', on: 1 }],
+    [{ lastcall: 1, type: 'keep-alive', on: null }],
+    [{ lastcall: 1, type: 'hello', version: '1.0.0' }],
+  ])('calls the master message %j malformed', (value) => {
+    expect(parseMasterMessage(value).kind).toBe('malformed');
   });
 });

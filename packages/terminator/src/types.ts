@@ -53,11 +53,6 @@ export interface TerminatorOptions {
    */
   readonly idleTimeout?: number | false;
   /**
-   * Called once per upgraded socket (WebSocket, CONNECT tunnel) when the drain starts, for
-   * example to send a WebSocket close frame 1001. Without it, upgraded sockets are left alone
-   * until the deadline, then destroyed.
-   */
-  /**
    * Sets the server's `keepAliveTimeout` (ms an idle keep-alive socket stays open) when the
    * terminator is created. Behind a load balancer that keeps connections to the app open (nginx
    * `keepalive`, HAProxy `http-reuse`, an AWS ALB), it must be LONGER than the balancer's idle
@@ -71,6 +66,11 @@ export interface TerminatorOptions {
    * terminator is created. HTTP/1 servers only; in `terminate()` it changes nothing.
    */
   readonly headersTimeout?: number;
+  /**
+   * Called once per upgraded socket (WebSocket, CONNECT tunnel) when the drain starts, for
+   * example to send a WebSocket close frame 1001. Without it, upgraded sockets are left alone
+   * until the deadline, then destroyed.
+   */
   readonly onUpgrade?: (socket: Duplex, request: IncomingMessage) => void;
   /**
    * Plain `net.Server` and `tls.Server` only: called once per connection when the drain starts,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { MAX_WORKERS } from '@lastcall/master';
+import { MAX_SHUTDOWN_DELAY, MAX_WORKERS } from '@lastcall/master';
 import { CliFailure, EXIT } from './exit-codes';
 import type { CommandName } from './usage';
 
@@ -161,7 +161,10 @@ function parseStart(argv: readonly string[]): ParsedCommand {
       'heartbeatToken',
       nonEmpty('start', '--heartbeat-token', values['heartbeat-token']),
     ),
-    ...optional('shutdownDelay', msFlag('--shutdown-delay', values['shutdown-delay'], 0)),
+    ...optional(
+      'shutdownDelay',
+      msFlag('--shutdown-delay', values['shutdown-delay'], 0, MAX_SHUTDOWN_DELAY),
+    ),
     ...optional(
       'keepAliveTimeout',
       msFlag('--keep-alive-timeout', values['keep-alive-timeout'], 1),
@@ -179,8 +182,13 @@ function optional<K extends string, V>(key: K, value: V | undefined): Partial<Re
 }
 
 /** A flag in ms: a whole number from `min` up to what a timer holds. */
-function msFlag(flag: string, text: string | undefined, min: number): number | undefined {
-  return text === undefined ? undefined : wholeNumber(flag, text, min, 2 ** 31 - 1);
+function msFlag(
+  flag: string,
+  text: string | undefined,
+  min: number,
+  max = 2 ** 31 - 1,
+): number | undefined {
+  return text === undefined ? undefined : wholeNumber(flag, text, min, max);
 }
 
 function outputFlag(value: string | undefined): { output?: 'inherit' | 'log' } {

@@ -173,9 +173,12 @@ export async function setRotation(
 ): Promise<void> {
   const located = locate(target, context);
   const reply = await ask(located, command, 10_000);
-  if (!reply.ok) throw new CliFailure(EXIT.failed, `${command}: ${reply.error.message}`);
-  if (reply.rotation === undefined) {
-    // A master of a version before disable and enable answers "unknown request".
+  // A master of a version before disable and enable answers "unknown request".
+  const isUnknown = !reply.ok && reply.error.message.startsWith('unknown request');
+  if (!reply.ok && !isUnknown) {
+    throw new CliFailure(EXIT.failed, `${command}: ${reply.error.message}`);
+  }
+  if (!reply.ok || reply.rotation === undefined) {
     throw new CliFailure(
       EXIT.failed,
       `${command}: the master of "${located.name}" (pid ${String(located.pid)}) does not know ${command} (an older lastcall)`,

@@ -99,7 +99,7 @@ export interface LivenessBody {
   readonly status: 'alive' | 'wedged';
   readonly pid: number;
   readonly uptime: number;
-  /** The longest stall of the master's event loop in the last 30 s, in ms. */
+  /** The longest stall of the master's event loop of 5 s or more in the last 30 s, in ms; else 0. */
   readonly stall: number;
 }
 

@@ -38,7 +38,7 @@ export const SHUTDOWN_DELAY_ENV = 'LASTCALL_SHUTDOWN_DELAY';
 export const HEARTBEAT_TOKEN_ENV = 'LASTCALL_HEARTBEAT_TOKEN';
 
 /** The longest shutdownDelay, in ms: an hour. */
-const MAX_SHUTDOWN_DELAY = 3_600_000;
+export const MAX_SHUTDOWN_DELAY = 3_600_000;
 
 /** The longest keepAliveTimeout or headersTimeout, in ms: what a Node timer can hold. */
 const MAX_SERVER_TIMEOUT = 2 ** 31 - 1;
@@ -192,7 +192,8 @@ function readShutdownDelay(given: Record<string, unknown>, hasHeartbeat: boolean
   const fromEnv = process.env[SHUTDOWN_DELAY_ENV];
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
     const parsed = Number(fromEnv);
-    if (!isValid(parsed)) {
+    // Digits only, as LASTCALL_WORKERS and the flag: `1e3` or `0x10` is a mistake, not a delay.
+    if (!/^\s*\d+\s*$/.test(fromEnv) || !isValid(parsed)) {
       throw new MasterError(
         'LASTCALL_ERR_MASTER_INVALID_TIMEOUT',
         `Master: ${SHUTDOWN_DELAY_ENV} must be ${expected}, got ${JSON.stringify(fromEnv.slice(0, 100))}`,
@@ -603,6 +604,13 @@ function readHeartbeat(value: unknown): ResolvedHeartbeat | undefined {
   ): string | undefined => {
     if (text === undefined) return fallback;
     if (typeof text === 'string' && text !== '') return text;
+    if (key === 'token') {
+      // Never the value: a token given as a number is still a secret.
+      throw new MasterError(
+        'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
+        `Master: option "heartbeat.token" must be a non-empty string, got ${text === null ? 'null' : `a ${typeof text}`}`,
+      );
+    }
     return fail(
       'LASTCALL_ERR_MASTER_INVALID_OPTIONS',
       `heartbeat.${key}`,
