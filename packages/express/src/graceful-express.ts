@@ -40,6 +40,15 @@ interface RequestContext {
  * exits the process: an error in an endpoint is answered with the app's 500 and is the failure
  * of the test that caused it, reported by the runner.
  */
+/**
+ * ms a keep-alive socket must have been quiet before the drain closes it; the terminator's own
+ * default is 20. A pooled client (undici, an Agent) reuses a kept-alive socket at any moment:
+ * on a loaded machine one that sent its next request 20–60 ms after the last response lost it
+ * to our FIN (a crash drain under load, measured on Node 20 and 26). A socket quiet for a second
+ * belongs to a client that is not sending; the worker runtime of @lastcall/master uses the same.
+ */
+const IDLE_GRACE = 1000;
+
 export class GracefulExpress {
   readonly #graceful: Graceful;
   readonly #storage = new AsyncLocalStorage<RequestContext>();
@@ -54,7 +63,10 @@ export class GracefulExpress {
     const given = readOptions(options);
     this.#retryAfter = String(given.retryAfter ?? DEFAULT_RETRY_AFTER);
     this.#isShedding = given.shedWhileClosing ?? false;
-    this.#terminatorOptions = this.#withTrackedSockets(given.terminator ?? {});
+    this.#terminatorOptions = this.#withTrackedSockets({
+      idleGrace: IDLE_GRACE,
+      ...given.terminator,
+    });
     this.#graceful = given.graceful ?? startGraceful(given.inProcessTest);
     this.#isInProcessTest = given.inProcessTest ?? modeOf(this.#graceful);
     // In in-process-test mode too: graceful then asks it from an uncaughtExceptionMonitor only,
