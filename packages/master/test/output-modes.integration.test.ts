@@ -5,13 +5,10 @@
  * a function, and with `'inherit'`; a worker that crashes at start in `'log'` mode; and a flood
  * in `'log'` mode while the master's stdout is read at 1 MiB/s.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { WorkerInfo } from '../src/types';
-import { sleep, waitGone } from './support';
+import { ask, nextMessage, readAtRate, sampleRss, sleep, spawnIpcMaster } from './support';
 
 const MIB = 1024 * 1024;
 const LINE_COUNT = 300;
@@ -23,28 +20,6 @@ const FLOOD_MS = 5000;
 const RSS_GROWTH_LIMIT = 96 * MIB;
 const RAW_LINE = /^(out|err) \d \d+$/;
 const DROP_WARNING = "the master's logger is not keeping up";
-
-let master: ChildProcess | undefined;
-let workerPids: number[] = [];
-const stops: (() => unknown)[] = [];
-
-afterEach(async () => {
-  await Promise.all(stops.splice(0).map((stop) => stop()));
-  const pids = [...(master?.pid === undefined ? [] : [master.pid]), ...workerPids];
-  master?.kill('SIGKILL');
-  for (const pid of workerPids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone with its master already.
-    }
-  }
-  master?.stdout?.destroy();
-  master?.stderr?.destroy();
-  master = undefined;
-  workerPids = [];
-  for (const pid of pids) expect(await waitGone(pid, 5000)).toBe(true);
-});
 
 /** Everything a stream says, kept whole (the small tests only). */
 function collect(stream: Readable): { text: () => string; lines: () => string[] } {
@@ -61,44 +36,7 @@ function collect(stream: Readable): { text: () => string; lines: () => string[] 
 }
 
 function startFixture(env: Record<string, string>): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [path.join(__dirname, 'fixtures', 'output-log-master.js')],
-    {
-      env: { PATH: process.env['PATH'], LASTCALL_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    },
-  );
-  master = child;
-  return child;
-}
-
-/** The next IPC message of `type` (or `start-failed`, which rejects unless asked for). */
-function nextMessage(
-  child: ChildProcess,
-  type: string,
-  ms: number,
-): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.off('message', onMessage);
-      reject(new Error(`no "${type}" message within ${String(ms)} ms`));
-    }, ms);
-    const onMessage = (message: Record<string, unknown>): void => {
-      if (message['type'] !== type && message['type'] !== 'start-failed') return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      if (message['type'] === type) resolve(message);
-      else reject(new Error(`the master did not start: ${String(message['message'])}`));
-    };
-    child.on('message', onMessage);
-  });
-}
-
-async function ask(child: ChildProcess, type: string): Promise<Record<string, unknown>> {
-  const reply = nextMessage(child, type, 10_000);
-  child.send({ type });
-  return reply;
+  return spawnIpcMaster('output-log-master.js', env);
 }
 
 /** Waits until `check()` is true, polling every 50 ms, for at most `ms`. */
@@ -153,8 +91,7 @@ describe("output: 'log' with a winston logger", () => {
     const child = startFixture({ OUTPUT_MODE: 'log', LINE_COUNT: String(LINE_COUNT) });
     const stdout = collect(child.stdout as Readable);
     const stderr = collect(child.stderr as Readable);
-    const started = await nextMessage(child, 'started', 20_000);
-    workerPids = started['pids'] as number[];
+    await nextMessage(child, 'started', 20_000);
     const lineRecords = (): WinstonRecord[] =>
       parseRecords(stdout.lines()).records.filter((record) => record.stream !== undefined);
     const expected = expectedLines(2);
@@ -226,8 +163,7 @@ describe('output: a function', () => {
     const child = startFixture({ OUTPUT_MODE: 'function', LINE_COUNT: String(LINE_COUNT) });
     const stdout = collect(child.stdout as Readable);
     const stderr = collect(child.stderr as Readable);
-    const started = await nextMessage(child, 'started', 20_000);
-    workerPids = started['pids'] as number[];
+    await nextMessage(child, 'started', 20_000);
     const expected = expectedLines(2);
     let reply: Record<string, unknown> = {};
     const isComplete = async (): Promise<boolean> => {
@@ -273,8 +209,7 @@ describe("output: 'inherit'", () => {
     const child = startFixture({ OUTPUT_MODE: 'inherit', LINE_COUNT: String(LINE_COUNT) });
     const stdout = collect(child.stdout as Readable);
     const stderr = collect(child.stderr as Readable);
-    const started = await nextMessage(child, 'started', 20_000);
-    workerPids = started['pids'] as number[];
+    await nextMessage(child, 'started', 20_000);
     const raw = (): string[] =>
       [...stdout.lines(), ...stderr.lines()].filter((line) => RAW_LINE.test(line));
     const expected = expectedLines(2);
@@ -286,17 +221,6 @@ describe("output: 'inherit'", () => {
   }, 60_000);
 });
 
-/** VmRSS of `pid` in bytes; Infinity once it is gone, which fails the RSS assertion. */
-function rssOf(pid: number): number {
-  try {
-    const status = fs.readFileSync(`/proc/${String(pid)}/status`, 'utf8');
-    const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-    return kib === undefined ? Infinity : Number(kib) * 1024;
-  } catch {
-    return Infinity;
-  }
-}
-
 /** Reads `stream` at most `bytesPerSecond`, counting bytes and lines, keeping nothing. */
 function readSlowly(
   stream: Readable,
@@ -304,28 +228,15 @@ function readSlowly(
 ): { counted: { bytes: number; records: number; dropWarnings: number }; stop(): void } {
   const counted = { bytes: 0, records: 0, dropWarnings: 0 };
   let recent = '';
-  const tickMs = 10;
-  const perTick = (bytesPerSecond * tickMs) / 1000;
-  let tokens = 0;
-  stream.pause();
-  const timer = setInterval(() => {
-    tokens = Math.min(tokens + perTick, 2 * perTick);
-    if (stream.readableLength === 0) stream.read(0);
-    while (tokens >= 1 && stream.readableLength > 0) {
-      const chunk = stream.read(
-        Math.min(Math.floor(tokens), stream.readableLength),
-      ) as Buffer | null;
-      if (chunk === null) break;
-      tokens -= chunk.length;
-      counted.bytes += chunk.length;
-      const text = recent + chunk.toString('latin1');
-      counted.dropWarnings += text.split(DROP_WARNING).length - 1;
-      recent = text.slice(-DROP_WARNING.length + 1);
-      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1))
-        counted.records += 1;
-    }
-  }, tickMs);
-  return { counted, stop: () => clearInterval(timer) };
+  const stop = readAtRate(stream, bytesPerSecond, (chunk) => {
+    counted.bytes += chunk.length;
+    const text = recent + chunk.toString('latin1');
+    counted.dropWarnings += text.split(DROP_WARNING).length - 1;
+    recent = text.slice(-DROP_WARNING.length + 1);
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1))
+      counted.records += 1;
+  });
+  return { counted, stop };
 }
 
 describe("output: 'log' under a flood", () => {
@@ -339,20 +250,11 @@ describe("output: 'log' under a flood", () => {
     const masterPid = child.pid ?? 0;
     const stdout = readSlowly(child.stdout as Readable, MIB);
     const stderr = readSlowly(child.stderr as Readable, MIB);
-    stops.push(stdout.stop, stderr.stop);
-    const started = await nextMessage(child, 'started', 20_000);
-    workerPids = started['pids'] as number[];
-    const baseline = rssOf(masterPid);
-    let highest = baseline;
-    const sampler = setInterval(() => {
-      highest = Math.max(highest, rssOf(masterPid));
-    }, 250);
-    stops.push(() => {
-      clearInterval(sampler);
-    });
+    await nextMessage(child, 'started', 20_000);
+    const rss = sampleRss(masterPid);
+    const { baseline } = rss;
     await sleep(FLOOD_MS);
-    clearInterval(sampler);
-    highest = Math.max(highest, rssOf(masterPid));
+    const highest = rss.stop();
     const status = (await ask(child, 'status'))['status'] as WorkerInfo[];
     console.log(
       `'log' flood: master RSS ${(baseline / MIB).toFixed(1)} MiB at start, highest ` +

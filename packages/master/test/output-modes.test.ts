@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { Logger } from '@lastcall/log-shim';
 import { MasterError } from '../src/errors';
 import { LineSink } from '../src/primary/line-sink';
@@ -9,69 +9,9 @@ import { readOptions } from '../src/primary/options';
 import { OutputRelay } from '../src/primary/output-relay';
 import { WorkerOutput } from '../src/primary/worker-output';
 import type { OutputLineInfo } from '../src/types';
-
-/** A stream whose write() returns false past `highWaterMark` and takes nothing until release(). */
-class SlowStream extends Writable {
-  readonly taken: Buffer[] = [];
-  #pending: (() => void)[] = [];
-  #isOpen = false;
-
-  constructor(highWaterMark = 16) {
-    super({ highWaterMark });
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.taken.push(chunk);
-    if (this.#isOpen) done();
-    else this.#pending.push(done);
-  }
-
-  release(stayOpen = false): void {
-    this.#isOpen = stayOpen;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const done of pending) done();
-  }
-}
-
-interface Logged {
-  level: string;
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-function recordingLogger(): { logger: Logger; records: Logged[] } {
-  const records: Logged[] = [];
-  const at =
-    (level: string) =>
-    (message: unknown, fields?: unknown): void => {
-      records.push({
-        level,
-        message: message as string,
-        fields: (fields ?? {}) as Record<string, unknown>,
-      });
-    };
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => logger,
-  };
-  return { logger, records };
-}
+import { SlowStream, lines, recordingLogger, sleep, turn } from './support';
 
 const STDOUT_INFO: OutputLineInfo = { slot: 2, id: 7, pid: 4242, stream: 'stdout' };
-
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** A child process as WorkerOutput sees it: a pid, a stdout and a stderr. */
 function fakeChild(pid = 4242): { child: ChildProcess; stdout: PassThrough; stderr: PassThrough } {
@@ -79,15 +19,6 @@ function fakeChild(pid = 4242): { child: ChildProcess; stdout: PassThrough; stde
   const stderr = new PassThrough();
   const child = Object.assign(new EventEmitter(), { pid, stdout, stderr });
   return { child: child as unknown as ChildProcess, stdout, stderr };
-}
-
-/** `count` lines of 10 bytes: `L<n padded to 8>\n`, from `first` on. */
-function lines(first: number, count: number): string {
-  let text = '';
-  for (let index = first; index < first + count; index += 1) {
-    text += `L${String(index).padStart(8, '0')}\n`;
-  }
-  return text;
 }
 
 function readOutput(output: unknown, logger?: Logger): 'inherit' | LineSink {

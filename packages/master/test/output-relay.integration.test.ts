@@ -5,14 +5,18 @@
  * reads the master's stdout and stderr at 1 MiB/s each, never faster, for 20 s, and samples the
  * master's RSS from /proc.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { WorkerInfo } from '../src/types';
-import { sleep, waitGone } from './support';
+import {
+  ask,
+  nextMessage,
+  readAtRate,
+  sampleRss,
+  sleep,
+  spawnIpcMaster,
+  stopAfterTest,
+} from './support';
 
 const MIB = 1024 * 1024;
 const FLOOD_MS = 20_000;
@@ -44,10 +48,7 @@ interface Reading {
   unexpected: string[];
 }
 
-/**
- * Reads `stream` at `bytesPerSecond` at most: paused, then `read(n)` every 10 ms within a
- * token bucket that never holds more than two ticks' worth.
- */
+/** Reads `stream` at `bytesPerSecond` at most, line by line, in bounded memory. */
 function readSlowly(stream: Readable, bytesPerSecond: number): { reading: Reading; stop(): void } {
   const reading: Reading = {
     bytes: 0,
@@ -80,63 +81,17 @@ function readSlowly(stream: Readable, bytesPerSecond: number): { reading: Readin
       reading.unexpected.push(line.slice(0, 200));
     }
   };
-  const tickMs = 10;
-  const perTick = (bytesPerSecond * tickMs) / 1000;
-  let tokens = 0;
-  stream.pause();
-  const timer = setInterval(() => {
-    tokens = Math.min(tokens + perTick, 2 * perTick);
-    if (stream.readableLength === 0) stream.read(0);
-    while (tokens >= 1 && stream.readableLength > 0) {
-      const chunk = stream.read(
-        Math.min(Math.floor(tokens), stream.readableLength),
-      ) as Buffer | null;
-      if (chunk === null) break;
-      tokens -= chunk.length;
-      reading.bytes += chunk.length;
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) classify(line);
-      if (partial.length > 4 * MAX_PIECE) {
-        reading.longestLine = Math.max(reading.longestLine, partial.length);
-        partial = '';
-      }
+  const stop = readAtRate(stream, bytesPerSecond, (chunk) => {
+    reading.bytes += chunk.length;
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) classify(line);
+    if (partial.length > 4 * MAX_PIECE) {
+      reading.longestLine = Math.max(reading.longestLine, partial.length);
+      partial = '';
     }
-  }, tickMs);
-  return { reading, stop: () => clearInterval(timer) };
-}
-
-/** VmRSS of `pid` in bytes; Infinity once it is gone, which fails the RSS assertion. */
-function rssOf(pid: number): number {
-  try {
-    const status = fs.readFileSync(`/proc/${String(pid)}/status`, 'utf8');
-    const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-    return kib === undefined ? Infinity : Number(kib) * 1024;
-  } catch {
-    return Infinity;
-  }
-}
-
-/** The next IPC message of `type` from `child`, or a rejection after `ms`. */
-function nextMessage(
-  child: ChildProcess,
-  type: string,
-  ms: number,
-): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.off('message', onMessage);
-      reject(new Error(`no "${type}" message within ${String(ms)} ms`));
-    }, ms);
-    const onMessage = (message: Record<string, unknown>): void => {
-      if (message['type'] !== type && message['type'] !== 'start-failed') return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      if (message['type'] === type) resolve(message);
-      else reject(new Error(`the master did not start: ${String(message['message'])}`));
-    };
-    child.on('message', onMessage);
   });
+  return { reading, stop };
 }
 
 /** What the app answered during the flood. */
@@ -188,74 +143,29 @@ function requestLoops(port: number, loops: number): { answers: Answers; stop(): 
   };
 }
 
-let master: ChildProcess | undefined;
-let workerPids: number[] = [];
-/** Timers and loops of the test, stopped first in `afterEach` even when the test failed early. */
-const stops: (() => unknown)[] = [];
-
-afterEach(async () => {
-  await Promise.all(stops.splice(0).map((stop) => stop()));
-  const pids = [...(master?.pid === undefined ? [] : [master.pid]), ...workerPids];
-  master?.kill('SIGKILL');
-  for (const pid of workerPids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone with its master already.
-    }
-  }
-  master?.stdout?.destroy();
-  master?.stderr?.destroy();
-  master = undefined;
-  workerPids = [];
-  for (const pid of pids) expect(await waitGone(pid, 5000)).toBe(true);
-});
-
 describe('a master whose stdout and stderr are read at 1 MiB/s while its workers flood them', () => {
   it('stays within 64 MiB of RSS growth, keeps answering, and counts and logs the drops', async () => {
-    const child = spawn(
-      process.execPath,
-      [path.join(__dirname, 'fixtures', 'output-flood-master.js')],
-      {
-        env: {
-          PATH: process.env['PATH'],
-          LASTCALL_LOG_LEVEL: 'warn',
-          FLOOD_MODES: JSON.stringify(MODES),
-        },
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      },
-    );
-    master = child;
+    const child = spawnIpcMaster('output-flood-master.js', { FLOOD_MODES: JSON.stringify(MODES) });
     const masterPid = child.pid ?? 0;
     const stdout = readSlowly(child.stdout as Readable, READ_BYTES_PER_SECOND);
     const stderr = readSlowly(child.stderr as Readable, READ_BYTES_PER_SECOND);
-    stops.push(stdout.stop, stderr.stop);
     const started = await nextMessage(child, 'started', 15_000);
-    workerPids = started['pids'] as number[];
-    const baseline = rssOf(masterPid);
-    let highest = baseline;
-    const sampler = setInterval(() => {
-      highest = Math.max(highest, rssOf(masterPid));
-    }, 250);
-    stops.push(() => {
-      clearInterval(sampler);
-    });
+    const workerPids = started['pids'] as number[];
+    const rss = sampleRss(masterPid);
+    const { baseline } = rss;
     const floodStart = Date.now();
     const load = requestLoops(started['port'] as number, 4);
-    stops.push(load.stop);
+    stopAfterTest(load.stop);
     await sleep(FLOOD_MS);
     const floodEnd = Date.now();
-    clearInterval(sampler);
-    highest = Math.max(highest, rssOf(masterPid));
+    const highest = rss.stop();
     await load.stop();
     // The drop lines of the last seconds may still wait in the master's stderr; asked after the
     // readers stop, the status counts every drop a log line read so far reports.
     await sleep(2000);
     stdout.stop();
     stderr.stop();
-    const statusReply = nextMessage(child, 'status', 10_000);
-    child.send({ type: 'status' });
-    const status = (await statusReply)['status'] as WorkerInfo[];
+    const status = (await ask(child, 'status'))['status'] as WorkerInfo[];
 
     const { answers } = load;
     const perSecond = Array.from({ length: Math.floor((floodEnd - floodStart) / 1000) }, () => 0);

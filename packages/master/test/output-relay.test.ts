@@ -1,61 +1,9 @@
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { Logger } from '@lastcall/log-shim';
 import { OutputRelay } from '../src/primary/output-relay';
 import type { OutputRelayOptions } from '../src/primary/output-relay';
-
-/**
- * A target whose write() returns false once `highWaterMark` bytes wait, and that takes nothing
- * until `release()`: a pipe nobody reads, then read all at once.
- */
-class SlowTarget extends Writable {
-  readonly taken: Buffer[] = [];
-  #pending: (() => void)[] = [];
-  #isOpen = false;
-
-  constructor(highWaterMark = 16) {
-    super({ highWaterMark });
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.taken.push(chunk);
-    if (this.#isOpen) done();
-    else this.#pending.push(done);
-  }
-
-  /** Takes what waits; with `stayOpen`, takes every later write at once too. */
-  release(stayOpen = false): void {
-    this.#isOpen = stayOpen;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const done of pending) done();
-  }
-
-  get text(): string {
-    return Buffer.concat(this.taken).toString('utf8');
-  }
-}
-
-interface Warning {
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-function recordingLogger(): { logger: Logger; warnings: Warning[] } {
-  const warnings: Warning[] = [];
-  const ignore = (): void => undefined;
-  const logger: Logger = {
-    trace: ignore,
-    debug: ignore,
-    info: ignore,
-    warn: (message: unknown, fields?: unknown) => {
-      warnings.push({ message: message as string, fields: fields as Record<string, unknown> });
-    },
-    error: ignore,
-    fatal: ignore,
-    child: () => logger,
-  };
-  return { logger, warnings };
-}
+import { SlowStream, lines, recordingLogger, sleep, turn } from './support';
 
 function relay(
   source: PassThrough,
@@ -70,28 +18,10 @@ function relay(
   });
 }
 
-/** Lets queued stream events and immediates run. */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `count` lines of 10 bytes: `L<n padded to 8>\n`, from `first` on. */
-function lines(first: number, count: number): string {
-  let text = '';
-  for (let index = first; index < first + count; index += 1) {
-    text += `L${String(index).padStart(8, '0')}\n`;
-  }
-  return text;
-}
-
 describe('OutputRelay', () => {
   it('writes whole lines only, and a last line without a newline at the end', async () => {
     const source = new PassThrough();
-    const target = new SlowTarget(1 << 20);
+    const target = new SlowStream(1 << 20);
     target.release(true);
     const output = relay(source, target, { keepTail: true });
     source.write('one\ntw');
@@ -105,7 +35,7 @@ describe('OutputRelay', () => {
   });
 
   it('never interleaves the lines of two workers mid-line', async () => {
-    const target = new SlowTarget(1 << 20);
+    const target = new SlowStream(1 << 20);
     target.release(true);
     const first = new PassThrough();
     const second = new PassThrough();
@@ -126,7 +56,7 @@ describe('OutputRelay', () => {
 
   it('pauses the worker while the target is full and loses nothing after the drain', async () => {
     const source = new PassThrough();
-    const target = new SlowTarget(16);
+    const target = new SlowStream(16);
     const output = relay(source, target, { pauseLimit: 60_000 });
     source.write(lines(0, 2));
     await turn();
@@ -144,7 +74,7 @@ describe('OutputRelay', () => {
   });
 
   it('pauses every relay into a full target, also one that has not written yet', async () => {
-    const target = new SlowTarget(16);
+    const target = new SlowStream(16);
     const first = new PassThrough();
     const second = new PassThrough();
     relay(first, target, { pauseLimit: 60_000 });
@@ -164,7 +94,7 @@ describe('OutputRelay', () => {
 
   it('reads on after the pause limit, keeps bufferBytes of whole lines and drops the rest', async () => {
     const source = new PassThrough();
-    const target = new SlowTarget(16);
+    const target = new SlowStream(16);
     const output = relay(source, target, { pauseLimit: 50, bufferBytes: 105 });
     source.write(lines(0, 2));
     await turn();
@@ -182,7 +112,7 @@ describe('OutputRelay', () => {
   });
 
   it('reads no faster than dropReadRate from all its workers together once overloaded', async () => {
-    const target = new SlowTarget(16);
+    const target = new SlowStream(16);
     const first = new PassThrough();
     const second = new PassThrough();
     const settings = { pauseLimit: 20, bufferBytes: 0, dropReadRate: 1000 };
@@ -212,7 +142,7 @@ describe('OutputRelay', () => {
   it('logs the dropped count at most once per reportInterval, with its fields', async () => {
     const { logger, warnings } = recordingLogger();
     const source = new PassThrough();
-    const target = new SlowTarget(16);
+    const target = new SlowStream(16);
     const output = relay(source, target, {
       logger,
       pauseLimit: 20,
@@ -248,7 +178,7 @@ describe('OutputRelay', () => {
 
   it('pauses again when the target fills after it has kept up for the pause limit', async () => {
     const source = new PassThrough();
-    const target = new SlowTarget(16);
+    const target = new SlowStream(16);
     const output = relay(source, target, { pauseLimit: 50, bufferBytes: 0 });
     source.write(lines(0, 2));
     await sleep(50 * 4);
@@ -266,7 +196,7 @@ describe('OutputRelay', () => {
 
   it('splits a line longer than maxLineBytes, also one that never ends', async () => {
     const source = new PassThrough();
-    const target = new SlowTarget(1 << 20);
+    const target = new SlowStream(1 << 20);
     target.release(true);
     relay(source, target, { maxLineBytes: 10 });
     source.write('a'.repeat(7));
@@ -289,7 +219,7 @@ describe('OutputRelay', () => {
 
   it('keeps the stderr tail of every byte read, dropped lines included', async () => {
     const source = new PassThrough();
-    const target = new SlowTarget(16);
+    const target = new SlowStream(16);
     const output = relay(source, target, { pauseLimit: 20, bufferBytes: 0, keepTail: true });
     source.write(lines(0, 2));
     await sleep(20 * 4);
@@ -302,7 +232,7 @@ describe('OutputRelay', () => {
   it('drops and counts what comes after the target is closed, and says so', async () => {
     const { logger, warnings } = recordingLogger();
     const source = new PassThrough();
-    const target = new SlowTarget(1 << 20);
+    const target = new SlowStream(1 << 20);
     target.release(true);
     target.on('error', () => undefined);
     const output = relay(source, target, { logger });
@@ -324,7 +254,7 @@ describe('OutputRelay', () => {
       },
     };
     const source = new PassThrough();
-    const target = new SlowTarget(1 << 20);
+    const target = new SlowStream(1 << 20);
     target.on('error', () => undefined);
     const output = relay(source, target, { logger });
     target.destroy();
@@ -335,7 +265,7 @@ describe('OutputRelay', () => {
 
   it('writes the last line of a worker that ends while paused, after the drain', async () => {
     const source = new PassThrough();
-    const target = new SlowTarget(16);
+    const target = new SlowStream(16);
     relay(source, target, { pauseLimit: 60_000 });
     source.write(lines(0, 2));
     await turn();

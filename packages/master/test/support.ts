@@ -1,9 +1,15 @@
 /**
- * Helpers of the master's integration tests: a master fixture with its worker build in a file,
- * a bounded load from real clients, and event bookkeeping.
+ * Helpers of the master's tests: a master fixture with its worker build in a file, a master
+ * fixture on an IPC channel with slow readers of its output and its RSS, a bounded load from real
+ * clients, event bookkeeping, and the slow streams and recording logger of the output unit tests.
  */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { Logger } from '@lastcall/log-shim';
 import { Client, Pool } from 'undici';
 import { makeTempDir, startApp } from '../../graceful/test/run-app';
 import type { App, AppEvent } from '../../graceful/test/run-app';
@@ -142,6 +148,7 @@ const loads = new Set<() => Promise<LoadTally>>();
 // Every test file that uses this kit stops what a failed test left running.
 afterEach(async () => {
   await Promise.all([...loads].map((stop) => stop()));
+  await killIpcMasters();
 });
 
 /** One GET on its own connection; resolves with status and body, or the error's code. */
@@ -205,4 +212,233 @@ export function fewestServing(app: MasterApp): number {
     if (isStarted) fewest = Math.min(fewest, serving.size);
   }
   return fewest;
+}
+
+/** Masters spawned by {@link spawnIpcMaster}, each with the worker pids its `started` named. */
+const ipcMasters = new Map<ChildProcess, number[]>();
+
+/** Timers and loops of the test, stopped after it (before its masters die) even when it failed. */
+const stops: (() => unknown)[] = [];
+
+/** Runs `stop` after the test, before the masters of {@link spawnIpcMaster} are killed. */
+export function stopAfterTest(stop: () => unknown): void {
+  stops.push(stop);
+}
+
+/**
+ * Spawns test/fixtures/`fixture`, a master loading the built package, with stdout and stderr
+ * piped and an IPC channel; after the test it is SIGKILLed with the workers its `started`
+ * message named, and each of them must be gone within 5 s.
+ */
+export function spawnIpcMaster(fixture: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', fixture)], {
+    env: { PATH: process.env['PATH'], LASTCALL_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const workerPids: number[] = [];
+  ipcMasters.set(child, workerPids);
+  child.on('message', (message: Record<string, unknown>) => {
+    if (message['type'] === 'started') workerPids.push(...(message['pids'] as number[]));
+  });
+  return child;
+}
+
+async function killIpcMasters(): Promise<void> {
+  await Promise.all(stops.splice(0).map((stop) => stop()));
+  const pids: number[] = [];
+  for (const [master, workerPids] of ipcMasters) {
+    if (master.pid !== undefined) pids.push(master.pid);
+    pids.push(...workerPids);
+    master.kill('SIGKILL');
+    for (const pid of workerPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone with its master already.
+      }
+    }
+    master.stdout?.destroy();
+    master.stderr?.destroy();
+  }
+  ipcMasters.clear();
+  for (const pid of pids) expect(await waitGone(pid, 5000)).toBe(true);
+}
+
+/** The next IPC message of `type` (or `start-failed`, which rejects unless asked for). */
+export function nextMessage(
+  child: ChildProcess,
+  type: string,
+  ms: number,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', onMessage);
+      reject(new Error(`no "${type}" message within ${String(ms)} ms`));
+    }, ms);
+    const onMessage = (message: Record<string, unknown>): void => {
+      if (message['type'] !== type && message['type'] !== 'start-failed') return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      if (message['type'] === type) resolve(message);
+      else reject(new Error(`the master did not start: ${String(message['message'])}`));
+    };
+    child.on('message', onMessage);
+  });
+}
+
+/** Sends `{ type }` and resolves with the reply of that type, within 10 s. */
+export async function ask(child: ChildProcess, type: string): Promise<Record<string, unknown>> {
+  const reply = nextMessage(child, type, 10_000);
+  child.send({ type });
+  return reply;
+}
+
+/**
+ * Reads `stream` at `bytesPerSecond` at most and hands each chunk to `onChunk`: paused, then
+ * `read(n)` every 10 ms within a token bucket that never holds more than two ticks' worth.
+ * Returns `stop`, which runs after the test at the latest.
+ */
+export function readAtRate(
+  stream: Readable,
+  bytesPerSecond: number,
+  onChunk: (chunk: Buffer) => void,
+): () => void {
+  const tickMs = 10;
+  const perTick = (bytesPerSecond * tickMs) / 1000;
+  let tokens = 0;
+  stream.pause();
+  const timer = setInterval(() => {
+    tokens = Math.min(tokens + perTick, 2 * perTick);
+    if (stream.readableLength === 0) stream.read(0);
+    while (tokens >= 1 && stream.readableLength > 0) {
+      const chunk = stream.read(
+        Math.min(Math.floor(tokens), stream.readableLength),
+      ) as Buffer | null;
+      if (chunk === null) break;
+      tokens -= chunk.length;
+      onChunk(chunk);
+    }
+  }, tickMs);
+  const stop = (): void => {
+    clearInterval(timer);
+  };
+  stopAfterTest(stop);
+  return stop;
+}
+
+/**
+ * Samples the RSS of `pid` every 250 ms from now on; `stop()` takes a last sample and returns the
+ * highest, in bytes. A sample after `pid` is gone is Infinity, which fails any bound on it.
+ */
+export function sampleRss(pid: number): { baseline: number; stop(): number } {
+  const baseline = rssOf(pid);
+  let highest = baseline;
+  const sampler = setInterval(() => {
+    highest = Math.max(highest, rssOf(pid));
+  }, 250);
+  stopAfterTest(() => {
+    clearInterval(sampler);
+  });
+  return {
+    baseline,
+    stop: () => {
+      clearInterval(sampler);
+      highest = Math.max(highest, rssOf(pid));
+      return highest;
+    },
+  };
+}
+
+function rssOf(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+    const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+    return kib === undefined ? Infinity : Number(kib) * 1024;
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * A stream whose write() returns false once `highWaterMark` bytes wait, and that takes nothing
+ * until `release()`: a pipe nobody reads, then read all at once.
+ */
+export class SlowStream extends Writable {
+  readonly taken: Buffer[] = [];
+  #pending: (() => void)[] = [];
+  #isOpen = false;
+
+  constructor(highWaterMark = 16) {
+    super({ highWaterMark });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.taken.push(chunk);
+    if (this.#isOpen) done();
+    else this.#pending.push(done);
+  }
+
+  /** Takes what waits; with `stayOpen`, takes every later write at once too. */
+  release(stayOpen = false): void {
+    this.#isOpen = stayOpen;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const done of pending) done();
+  }
+
+  /** What it has taken, as UTF-8. */
+  get text(): string {
+    return Buffer.concat(this.taken).toString('utf8');
+  }
+}
+
+/** A warning a {@link recordingLogger} recorded. */
+export interface Warning {
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+/** A call of any level a {@link recordingLogger} recorded. */
+export interface Logged extends Warning {
+  level: string;
+}
+
+/** A logger that records every call in `records`, and each warn call in `warnings` too. */
+export function recordingLogger(): { logger: Logger; records: Logged[]; warnings: Warning[] } {
+  const records: Logged[] = [];
+  const warnings: Warning[] = [];
+  const at =
+    (level: string) =>
+    (message: unknown, fields?: unknown): void => {
+      const call = {
+        message: message as string,
+        fields: (fields ?? {}) as Record<string, unknown>,
+      };
+      records.push({ level, ...call });
+      if (level === 'warn') warnings.push(call);
+    };
+  const logger: Logger = {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: () => logger,
+  };
+  return { logger, records, warnings };
+}
+
+/** Lets queued stream events and immediates run. */
+export function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** `count` lines of 10 bytes: `L<n padded to 8>\n`, from `first` on. */
+export function lines(first: number, count: number): string {
+  let text = '';
+  for (let index = first; index < first + count; index += 1) {
+    text += `L${String(index).padStart(8, '0')}\n`;
+  }
+  return text;
 }
