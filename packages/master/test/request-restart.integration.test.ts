@@ -139,6 +139,28 @@ function expectReplacedFirst(app: MasterApp, replacement: Replacement, workers: 
   expect(servingPids(app)).not.toContain(replacement.oldPid);
 }
 
+/**
+ * Under a keep-alive load, has the worker that answers ask to be replaced with `query`, waits out
+ * its replacement, and expects the load to have lost no request and reached the replacement.
+ */
+async function expectReplacedUnderLoad(
+  app: MasterApp,
+  query: string,
+): Promise<{ requester: Asked; replacement: Replacement }> {
+  const load = startLoad(app.port());
+  await sleep(300);
+  const requester = await askRestart(app.port(), query);
+  expect(requester).toMatchObject({ asked: true, sent: [true] });
+  const replacement = await replacementOf(app, requester.pid);
+  await sleep(300);
+  const tally = await load.stop();
+  expect(tally.errors).toEqual([]);
+  expect(tally.statuses).toEqual([]);
+  expect(tally.ok).toBeGreaterThan(100);
+  expect(tally.pids).toContain(String(replacement.newPid));
+  return { requester, replacement };
+}
+
 /** The bodies of `count` GET /pid, each on its own connection; all must be 200. */
 async function servedBy(port: number, count: number): Promise<string[]> {
   const answers = await Promise.all(Array.from({ length: count }, () => get(port, '/pid')));
@@ -150,17 +172,7 @@ async function servedBy(port: number, count: number): Promise<string[]> {
 describe('a worker that asks to be replaced', () => {
   it("by dutch-master's raw request-restart is drained only once its replacement is ready, with no failed request", async () => {
     const app = await started(2);
-    const load = startLoad(app.port());
-    await sleep(300);
-    const requester = await askRestart(app.port(), 'via=dutch');
-    expect(requester).toMatchObject({ asked: true, sent: [true] });
-    const replacement = await replacementOf(app, requester.pid);
-    await sleep(300);
-    const tally = await load.stop();
-    expect(tally.errors).toEqual([]);
-    expect(tally.statuses).toEqual([]);
-    expect(tally.ok).toBeGreaterThan(100);
-    expect(tally.pids).toContain(String(replacement.newPid));
+    const { requester, replacement } = await expectReplacedUnderLoad(app, 'via=dutch');
     expect(replacement.recycle['reason']).toMatch(/request/);
     expectReplacedFirst(app, replacement, 2);
     expect(app.eventsNamed('recycle')).toHaveLength(1);
@@ -172,17 +184,10 @@ describe('a worker that asks to be replaced', () => {
 
   it("by requestRestart('leak detected') is drained only once its replacement is ready, the reason logged, with no failed request", async () => {
     const app = await started(2, { LASTCALL_LOG_LEVEL: 'info' });
-    const load = startLoad(app.port());
-    await sleep(300);
-    const requester = await askRestart(app.port(), 'via=api&reason=leak%20detected');
-    expect(requester).toMatchObject({ asked: true, sent: [true] });
-    const replacement = await replacementOf(app, requester.pid);
-    await sleep(300);
-    const tally = await load.stop();
-    expect(tally.errors).toEqual([]);
-    expect(tally.statuses).toEqual([]);
-    expect(tally.ok).toBeGreaterThan(100);
-    expect(tally.pids).toContain(String(replacement.newPid));
+    const { requester, replacement } = await expectReplacedUnderLoad(
+      app,
+      'via=api&reason=leak%20detected',
+    );
     expect(replacement.recycle).toMatchObject({
       pid: requester.pid,
       reason: expect.stringMatching(/leak detected/) as unknown,
