@@ -1,6 +1,6 @@
 /**
- * Issue 18, `lastcall stop --force`: the immediate stop. Each worker of
- * test/fixtures/stop-force-worker.js starts `sleep 1000` in its process group and answers /hang
+ * Issue 18, `lastcall stop --force`: the immediate stop. Each worker of the master's
+ * test/fixtures/orphan-worker.js starts `sleep 1000` in its process group and answers /hang
  * never; `stop --force` must return within a bounded short time with every worker, every sleep
  * and the master gone, also when a graceful stop is under way. The graceful stop is unchanged: a
  * request in flight completes.
@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { cliEnv, freePort, killClis, makeTempDir, runCli, spawnCli } from './cli-support';
 import type { CliProcess } from './cli-support';
 
-const WORKER = path.join(__dirname, 'fixtures', 'stop-force-worker.js');
+/** The master's worker that starts a child of its own (its orphan tests run it too). */
+const WORKER = path.join(__dirname, '..', '..', 'master', 'test', 'fixtures', 'orphan-worker.js');
 
 /** ms for a process to be gone once it was killed (4x and more). */
 const GONE_WITHIN = 5000;
@@ -74,7 +75,7 @@ interface Shop {
 /** `lastcall start` of two workers named shop, drainTimeout 60 s; resolves once all serve. */
 async function startShop(): Promise<Shop> {
   const cwd = makeTempDir();
-  const stopDir = makeTempDir();
+  const orphanDir = makeTempDir();
   const env = cliEnv(path.join(makeTempDir(), 'run'));
   const port = await freePort();
   fs.writeFileSync(
@@ -92,7 +93,7 @@ async function startShop(): Promise<Shop> {
       '--env',
       `PORT=${String(port)}`,
       '--env',
-      `STOP_DIR=${stopDir}`,
+      `ORPHAN_DIR=${orphanDir}`,
     ],
     cwd,
     env,
@@ -106,7 +107,7 @@ async function startShop(): Promise<Shop> {
   expect(workers).toHaveLength(2);
   for (const pid of workers) seen.add(pid);
   const sleepers = workers.map((pid) =>
-    Number(fs.readFileSync(path.join(stopDir, String(pid)), 'utf8')),
+    Number(fs.readFileSync(path.join(orphanDir, String(pid)), 'utf8')),
   );
   for (const pid of sleepers) seen.add(pid);
   expect(sleepers.every((pid) => stateOf(pid) !== undefined && !isDead(pid))).toBe(true);
@@ -226,7 +227,7 @@ it('the graceful stop still lets the request in flight complete', async () => {
 
 it("start --pid-dir writes the master's and every worker's pid file there, and stop --pid-dir finds it", async () => {
   const cwd = makeTempDir();
-  const stopDir = makeTempDir();
+  const orphanDir = makeTempDir();
   const pidDir = path.join(makeTempDir(), 'pids');
   const env = cliEnv(path.join(makeTempDir(), 'run'));
   const port = await freePort();
@@ -243,7 +244,7 @@ it("start --pid-dir writes the master's and every worker's pid file there, and s
       '--env',
       `PORT=${String(port)}`,
       '--env',
-      `STOP_DIR=${stopDir}`,
+      `ORPHAN_DIR=${orphanDir}`,
     ],
     cwd,
     env,
