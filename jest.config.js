@@ -1,6 +1,9 @@
 'use strict';
 
-/** Two projects: `unit` runs in-process against src, `integration` spawns real processes. */
+/**
+ * Three projects: `unit` runs in-process against src, `integration` spawns real processes, and
+ * `e2e` runs the multi-host lab (network namespaces, real HAProxy and nginx; needs root).
+ */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }];
 /** The Node binaries of the test matrix (tools/lib/node-lines.js) are not modules of ours. */
 const modulePathIgnorePatterns = ['<rootDir>/.cache/'];
@@ -13,7 +16,11 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.test\\.ts$'],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '\\.integration\\.test\\.ts$',
+        '\\.e2e\\.test\\.ts$',
+      ],
       modulePathIgnorePatterns,
     },
     {
@@ -21,6 +28,13 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/packages/*/test/**/*.integration.test.ts'],
+      modulePathIgnorePatterns,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/packages/*/test/**/*.e2e.test.ts'],
       modulePathIgnorePatterns,
     },
   ],

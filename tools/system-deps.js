@@ -1,8 +1,8 @@
 'use strict';
 
 /**
- * The first step of `npm test`: makes sure the system tools the suites drive (siege, ab, ip; see
- * tools/lib/system-deps-lib.js) are on PATH. Run as root with apt-get, it installs the missing
+ * The first step of `npm test`: makes sure the system tools the suites drive (siege, ab, ip,
+ * curl, haproxy, nginx, tini; see tools/lib/system-deps-lib.js) are on PATH. Run as root with apt-get, it installs the missing
  * Debian packages itself; otherwise it stops at once (exit 1) with one line naming the exact
  * command to run. No suite is skipped because a tool is missing.
  *
@@ -10,6 +10,7 @@
  */
 const { spawnSync } = require('node:child_process');
 const {
+  SERVICES_TO_STOP,
   SYSTEM_TOOLS,
   findMissing,
   findOnPath,
@@ -59,5 +60,22 @@ if (plan.action === 'none') {
     process.exitCode = 1;
   } else {
     console.log(`system-deps: installed ${plan.packages.join(' ')}`);
+    stopServices();
+  }
+}
+
+/**
+ * Stops (and disables) the system services their packages started: the suites run their own
+ * haproxy and nginx. Best effort: a container without an init system started none.
+ */
+function stopServices() {
+  for (const service of SERVICES_TO_STOP) {
+    if (findOnPath(service, searchPath()) === undefined) continue;
+    if (findOnPath('systemctl', searchPath()) !== undefined) {
+      spawnSync('systemctl', ['disable', '--now', service], { stdio: 'ignore' });
+    }
+    if (findOnPath('service', searchPath()) !== undefined) {
+      spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
+    }
   }
 }

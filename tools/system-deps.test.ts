@@ -87,7 +87,7 @@ describe('planInstall', () => {
 
   it('spells the install command for every tool the suites use', () => {
     expect(installCommand(SYSTEM_TOOLS, true)).toBe(
-      'apt-get update && apt-get install -y --no-install-recommends siege apache2-utils iproute2 curl',
+      'apt-get update && apt-get install -y --no-install-recommends siege apache2-utils iproute2 curl haproxy nginx tini',
     );
   });
 });
@@ -106,12 +106,15 @@ describe('tools/system-deps.js', () => {
     for (const tool of SYSTEM_TOOLS) fakeTool(tool.command);
     const result = runScript(['--check']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('system-deps: siege, ab, ip, curl found\n');
+    expect(result.stdout).toBe('system-deps: siege, ab, ip, curl, haproxy, nginx, tini found\n');
   });
 
   it('stops at once with one line naming the apt-get command for what is missing', () => {
     fakeTool('ip');
     fakeTool('curl');
+    fakeTool('haproxy');
+    fakeTool('nginx');
+    fakeTool('tini');
     fakeTool('apt-get');
     const result = runScript(['--check']);
     expect(result.status).toBe(1);

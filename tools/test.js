@@ -3,8 +3,9 @@
 /**
  * `npm test`: everything a change must pass, on every Node.js line lastcall supports.
  *
- * On the machine's own Node: system-deps (installs siege, ab, ip when missing), build, lint,
- * check-packages, every jest test (unit and integration), pack-smoke. Then, on each pinned line of
+ * On the machine's own Node: system-deps (installs siege, ab, ip, curl, haproxy, nginx, tini when
+ * missing), build, lint, check-packages, every jest test (unit, integration, and e2e: two hosts and
+ * a balancer in network namespaces, as root), pack-smoke. Then, on each pinned line of
  * tools/lib/node-lines.js other than the machine's (22, 24 and 26 on a Node 20 machine): the
  * integration tests and pack-smoke, with that line's binary first on PATH, fetched once from the
  * npm registry into .cache/node. Ends with one summary line per Node line and the plain

@@ -35,7 +35,31 @@ const SYSTEM_TOOLS = Object.freeze([
     debianPackage: 'curl',
     usedBy: 'packages/lastcall/test/demo.integration.test.ts (the curl lines the demo prints)',
   }),
+  Object.freeze({
+    command: 'haproxy',
+    debianPackage: 'haproxy',
+    usedBy:
+      'packages/lastcall/test/multi-host.e2e.test.ts (HAProxy 2.6 in front of two hosts, run in the foreground with its own configuration)',
+  }),
+  Object.freeze({
+    command: 'nginx',
+    debianPackage: 'nginx',
+    usedBy:
+      'packages/lastcall/test/multi-host-nginx.e2e.test.ts (nginx with upstream keepalive in front of two hosts, run in the foreground with its own configuration)',
+  }),
+  Object.freeze({
+    command: 'tini',
+    debianPackage: 'tini',
+    usedBy:
+      "packages/lastcall/test/kubernetes.e2e.test.ts (PID 1 of a pod's PID namespace, as docs/kubernetes.md's Dockerfile has it)",
+  }),
 ]);
+
+/**
+ * Debian starts these services when their package is installed; the suites run their own, in
+ * the foreground with their own configuration, so the system's copies are stopped again.
+ */
+const SERVICES_TO_STOP = Object.freeze(['haproxy', 'nginx']);
 
 /**
  * The absolute path of `command` on `searchPath` (a PATH value), or undefined when no folder of
@@ -116,6 +140,7 @@ function planInstall(missing, machine) {
 }
 
 module.exports = {
+  SERVICES_TO_STOP,
   SYSTEM_TOOLS,
   debianPackages,
   findMissing,
