@@ -7,8 +7,8 @@
  * missing), build, lint, check-packages, every jest test (unit, integration, and e2e: two hosts and
  * a balancer in network namespaces, as root), pack-smoke. Then, on each pinned line of
  * tools/lib/node-lines.js other than the machine's (22, 24 and 26 on a Node 20 machine): the
- * integration tests and pack-smoke, with that line's binary first on PATH, fetched once from the
- * npm registry into .cache/node. Ends with one summary line per Node line and the plain
+ * integration tests (all but MACHINE_LINE_ONLY) and pack-smoke, with that line's binary first on
+ * PATH, fetched once from the npm registry into .cache/node. Ends with one summary line per Node line and the plain
  * `N passed, N failed` over all of them; exits 1 when anything failed.
  *
  * Usage: node tools/test.js [--lines all|current|22,24,...]
@@ -125,6 +125,17 @@ function run(file, args, { env = process.env, timeoutMs, label }) {
 const MINUTE = 60_000;
 
 /**
+ * Integration suites run on the machine's Node only: each drives lastcall through code the other
+ * suites run on every line (the CLI, the master, the terminator), and what it adds is not about
+ * the Node line but about a document or a tool, so that `npm test` stays within its 30 minutes.
+ */
+const MACHINE_LINE_ONLY = [
+  { pattern: 'demo\\.integration', why: "the README's demo, run as `npm start` runs it" },
+  { pattern: 'migrating-examples\\.integration', why: "the migrating pages' examples" },
+  { pattern: 'bench-cluster\\.integration', why: 'the cluster bench tool itself' },
+];
+
+/**
  * @param {string} heading
  */
 function announce(heading) {
@@ -219,7 +230,13 @@ async function runLine(line) {
   announce(`${label}: integration tests`);
   const jest = await runJest(
     binary,
-    ['--selectProjects', 'integration'],
+    [
+      '--selectProjects',
+      'integration',
+      '--testPathIgnorePatterns',
+      '/node_modules/',
+      ...MACHINE_LINE_ONLY.map((entry) => entry.pattern),
+    ],
     `node${String(line.major)}`,
   );
   parts.push(
