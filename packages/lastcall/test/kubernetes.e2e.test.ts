@@ -298,6 +298,9 @@ describe('lastcall in Kubernetes (PID 1 of a PID namespace, behind kube-proxy)',
     const codes = await Promise.all([bare.process.exited(10_000), withTini.process.exited(10_000)]);
     const outputs = [describePod(bare), describePod(withTini)];
     expect({ codes, outputs }).toEqual({ codes: [0, 0], outputs });
+    // The master as PID 1 says so, once, and points at an init; under tini it does not.
+    expect(bare.process.stderr()).toContain('the master runs as PID 1');
+    expect(withTini.process.stderr()).not.toContain('the master runs as PID 1');
     // When PID 1 exits the kernel ends the namespace: the zombies are gone with it.
     expect(processesInPidNamespace(bare.pidNamespace)).toEqual([]);
     expect(processesInPidNamespace(withTini.pidNamespace)).toEqual([]);

@@ -37,6 +37,13 @@ const GROUP_SIGNAL_WINDOW = 500;
  */
 const KEEP_ALIVE_SETTLE = 250;
 
+/**
+ * The master as a container's PID 1 drains on SIGTERM like anywhere else, but the kernel hands it
+ * every orphaned process of the namespace, and nothing of Node's reaps them.
+ */
+export const PID_1_WARNING =
+  "the master runs as PID 1: processes that the workers' children leave behind are not reaped and stay zombies, and a SIGTERM in the first moments of the start is ignored by the kernel; run it under an init (tini, `docker run --init`; see docs/kubernetes.md)";
+
 /** ms between two warnings about malformed messages from one worker. */
 const MALFORMED_WARNING_INTERVAL = 10_000;
 
@@ -259,6 +266,7 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#log.info('starting', { workers: count });
     const groupWarning = workerGroupWarning();
     if (groupWarning !== undefined) this.#log.warn(groupWarning);
+    if (process.pid === 1) this.#log.warn(PID_1_WARNING);
     const outcome = new Promise<MasterError | undefined>((resolve) => {
       const timer = setTimeout(() => {
         resolve(this.#readyCount() > 0 ? undefined : this.#startError());
