@@ -1,16 +1,6 @@
-import { parseCommandLine, UsageFailure } from '../src/cli/args';
+import { parseCommandLine } from '../src/cli/args';
 import { CliFailure, EXIT } from '../src/cli/exit-codes';
-
-/** The {@link UsageFailure} `parseCommandLine(argv)` throws; fails the test when it returns. */
-function parseFailure(argv: readonly string[]): UsageFailure {
-  try {
-    parseCommandLine(argv);
-  } catch (error) {
-    if (error instanceof UsageFailure) return error;
-    throw error;
-  }
-  throw new Error(`parseCommandLine(${JSON.stringify(argv)}) returned instead of throwing`);
-}
+import { parseFailure } from './cli-unit-support';
 
 describe('parseCommandLine: start', () => {
   it('reads the script alone with every other option unset', () => {

@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Master } from '@lastcall/master';
-import { parseCommandLine, UsageFailure } from '../src/cli/args';
-import type { StartArgs } from '../src/cli/args';
+import { UsageFailure } from '../src/cli/args';
 import { loadConfig } from '../src/cli/config';
 import type { FileConfig } from '../src/cli/config';
 import { CliFailure, EXIT } from '../src/cli/exit-codes';
 import { masterOptions } from '../src/cli/start';
+import { masterOptionsFailure, resolved, startArgs } from './cli-unit-support';
 
 const WORKER_PRELOAD = require.resolve('../src/cli/worker-preload');
 
@@ -217,15 +217,6 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The StartArgs of `lastcall start app.js <flags>`. */
-function startArgs(...flags: string[]): StartArgs {
-  const parsed = parseCommandLine(['start', 'app.js', ...flags]);
-  if (parsed.command !== 'start') throw new Error(`not a start: ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
-const resolved = { script: '/srv/shop/app.js', name: 'shop', pidFile: '/run/lastcall/shop.pid' };
-
 describe('masterOptions', () => {
   it('without flags or file: the script, its name, the pid file and the worker preload', () => {
     expect(masterOptions(startArgs(), {}, resolved)).toStrictEqual({
@@ -286,12 +277,7 @@ describe('masterOptions', () => {
   });
 
   it('refuses --heartbeat-host without a port in flags or file with the usage of start', () => {
-    let failure: unknown;
-    try {
-      masterOptions(startArgs('--heartbeat-host', '0.0.0.0'), {}, resolved);
-    } catch (error) {
-      failure = error;
-    }
+    const failure = masterOptionsFailure(startArgs('--heartbeat-host', '0.0.0.0'));
     expect(failure).toBeInstanceOf(UsageFailure);
     expect(failure).toMatchObject({
       exitCode: 2,

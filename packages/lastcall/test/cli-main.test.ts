@@ -1,16 +1,20 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Master, MasterError } from '@lastcall/master';
 import type { RestartReport, WorkerInfo } from '@lastcall/master';
-import { ControlServer } from '../src/cli/control';
 import type { ControlActions, StatusReply } from '../src/cli/control';
 import { runCli } from '../src/cli/main';
-import type { CliIo } from '../src/cli/main';
-import { controlSocketPath } from '../src/cli/paths';
 import { duration, table } from '../src/cli/remote';
 import { USAGE } from '../src/cli/usage';
-import { fakeLogger } from './fake-logger';
+import {
+  captureIo,
+  READY_WORKER,
+  runCleanups,
+  serveControl,
+  shopStatus,
+  writeLivePidFile,
+} from './cli-unit-support';
+import type { CapturedIo } from './cli-unit-support';
 
 // jest runs in the cluster primary: a Master created here would fork workers of jest itself.
 // Every start below must fail before it gets that far; this mock makes sure it did.
@@ -21,66 +25,13 @@ jest.mock('@lastcall/master', () => ({
   }),
 }));
 
-const cleanups: (() => void)[] = [];
-
 afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  runCleanups();
   jest.mocked(Master).mockClear();
 });
 
-interface CapturedIo extends CliIo {
-  readonly outLines: string[];
-  readonly errLines: string[];
-  readonly runDir: string;
-}
-
-/** An io of a fresh temp cwd holding `files`, with its run folder in the env; removed after. */
-function captureIo(
-  files: Readonly<Record<string, string>> = {},
-  env: NodeJS.ProcessEnv = {},
-): CapturedIo {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-main-'));
-  cleanups.push(() => {
-    fs.rmSync(cwd, { recursive: true, force: true });
-  });
-  for (const [name, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(cwd, name)), { recursive: true });
-    fs.writeFileSync(path.join(cwd, name), content);
-  }
-  const runDir = path.join(cwd, 'run');
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return {
-    cwd,
-    env: { LASTCALL_RUN_DIR: runDir, ...env },
-    out: (line) => outLines.push(line),
-    err: (line) => errLines.push(line),
-    version: '1.2.3',
-    outLines,
-    errLines,
-    runDir,
-  };
-}
-
-function writeLivePidFile(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${String(process.pid)}\n`);
-}
-
 const WORKERS: WorkerInfo[] = [
-  {
-    slot: 0,
-    port: undefined,
-    id: 1,
-    pid: 4242,
-    state: 'ready',
-    uptime: 65_000,
-    restarts: 0,
-    rss: 50 * 2 ** 20,
-    requests: 1200,
-    connections: 3,
-    lastExit: undefined,
-  },
+  READY_WORKER,
   {
     slot: 1,
     port: undefined,
@@ -107,35 +58,16 @@ const TABLE = [
  * process (alive), its socket is where the commands look. Closed in `afterEach`.
  */
 async function fakeMaster(io: CapturedIo, actions: Partial<ControlActions>): Promise<void> {
-  const pidFile = path.join(io.runDir, 'shop.pid');
-  writeLivePidFile(pidFile);
-  const status: StatusReply = {
-    master: {
-      pid: process.pid,
-      name: 'shop',
-      script: path.join(io.cwd, 'app.js'),
-      uptime: 3 * 3_600_000 + 2 * 60_000,
-      heartbeat: { address: '127.0.0.1', port: 8081 },
+  const status = shopStatus({ script: path.join(io.cwd, 'app.js') }, WORKERS);
+  await serveControl(io, {
+    status: () => status,
+    reload: () => Promise.reject(new Error('reload not faked')),
+    stop: (force) => ({ force, workers: [] }),
+    setDisabled: () => {
+      throw new Error('setDisabled not faked');
     },
-    workers: WORKERS,
-  };
-  const server = new ControlServer(
-    controlSocketPath(pidFile, io.env),
-    {
-      status: () => status,
-      reload: () => Promise.reject(new Error('reload not faked')),
-      stop: (force) => ({ force, workers: [] }),
-      setDisabled: () => {
-        throw new Error('setDisabled not faked');
-      },
-      ...actions,
-    },
-    fakeLogger(),
-  );
-  cleanups.push(() => {
-    server.close();
+    ...actions,
   });
-  await server.listen();
 }
 
 describe('runCli: help and version', () => {
@@ -223,8 +155,8 @@ describe('runCli: reload, stop and status without a master', () => {
 
   it('names the masters that do run in the run folder, and acts on none of them', async () => {
     const io = captureIo({ 'run/stale.pid': '999999999\n' });
-    writeLivePidFile(path.join(io.runDir, 'lastcall-demo.pid'));
-    writeLivePidFile(path.join(io.runDir, 'cart.pid'));
+    writeLivePidFile(io, 'lastcall-demo');
+    writeLivePidFile(io, 'cart');
     await expect(runCli(['stop', '--name', 'shop'], io)).resolves.toBe(5);
     expect(io.errLines).toHaveLength(1);
     expect(io.errLines[0]).toMatch(
@@ -260,8 +192,7 @@ describe('runCli: reload, stop and status without a master', () => {
 
   it('exits 5 when the pid is alive but nothing answers on its control socket', async () => {
     const io = captureIo();
-    const pidFile = path.join(io.runDir, 'shop.pid');
-    writeLivePidFile(pidFile);
+    writeLivePidFile(io);
     await expect(runCli(['status', '--name', 'shop'], io)).resolves.toBe(5);
     expect(io.errLines).toStrictEqual([
       `lastcall: the master of "shop" (pid ${String(process.pid)}) does not answer on ${path.join(io.runDir, 'shop.sock')}: is it still starting, or not started by \`lastcall start\`?`,

@@ -1,18 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseCommandLine, UsageFailure } from '../src/cli/args';
-import type { StartArgs } from '../src/cli/args';
+import { UsageFailure } from '../src/cli/args';
 import { loadConfig } from '../src/cli/config';
 import { masterOptions } from '../src/cli/start';
-
-function startArgs(...flags: string[]): StartArgs {
-  const parsed = parseCommandLine(['start', 'app.js', ...flags]);
-  if (parsed.command !== 'start') throw new Error(`not a start: ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
-const resolved = { script: '/srv/shop/app.js', name: 'shop', pidFile: '/run/lastcall/shop.pid' };
+import { resolved, startArgs } from './cli-unit-support';
 
 describe('lastcall start --output', () => {
   it('reads inherit and log, and leaves the option out without the flag', () => {

@@ -9,17 +9,29 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Master } from '@lastcall/master';
-import type { HeartbeatBody, MasterOptions, WorkerInfo } from '@lastcall/master';
+import type { HeartbeatBody, MasterOptions } from '@lastcall/master';
 import { parseCommandLine, UsageFailure } from '../src/cli/args';
-import type { StartArgs } from '../src/cli/args';
 import { askMaster, ControlServer } from '../src/cli/control';
 import type { ControlActions, RotationReply, StatusReply } from '../src/cli/control';
 import { EXIT } from '../src/cli/exit-codes';
 import { runCli } from '../src/cli/main';
-import type { CliIo } from '../src/cli/main';
 import { controlSocketPath } from '../src/cli/paths';
 import { masterOptions } from '../src/cli/start';
 import { USAGE } from '../src/cli/usage';
+import {
+  captureIo,
+  masterOptionsFailure,
+  onCleanup,
+  parseFailure,
+  READY_WORKER,
+  resolved,
+  runCleanups,
+  serveControl,
+  shopStatus,
+  startArgs,
+  writeLivePidFile,
+} from './cli-unit-support';
+import type { CapturedIo } from './cli-unit-support';
 import { fakeLogger } from './fake-logger';
 
 type MasterClass = typeof Master;
@@ -40,12 +52,11 @@ jest.mock('@lastcall/master', () => {
 const RealMaster = jest.requireActual<{ Master: MasterClass }>('@lastcall/master').Master;
 
 const TOKEN = 'tok-91c2e7-never-printed';
-const cleanups: (() => void)[] = [];
 const appNameBefore = process.env['LASTCALL_APP_NAME'];
 const tokenBefore = process.env['LASTCALL_HEARTBEAT_TOKEN'];
 
 afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  runCleanups();
   jest.mocked(Master).mockClear();
   // start() names the app in process.env just before it builds the master's options.
   if (appNameBefore === undefined) delete process.env['LASTCALL_APP_NAME'];
@@ -54,48 +65,9 @@ afterEach(() => {
   else process.env['LASTCALL_HEARTBEAT_TOKEN'] = tokenBefore;
 });
 
-interface CapturedIo extends CliIo {
-  readonly outLines: string[];
-  readonly errLines: string[];
-  readonly runDir: string;
-}
-
-/** An io of a fresh temp cwd holding `files`, with its run folder in the env; removed after. */
-function captureIo(files: Readonly<Record<string, string>> = {}): CapturedIo {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-rotation-'));
-  cleanups.push(() => {
-    fs.rmSync(cwd, { recursive: true, force: true });
-  });
-  for (const [name, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(cwd, name)), { recursive: true });
-    fs.writeFileSync(path.join(cwd, name), content);
-  }
-  const runDir = path.join(cwd, 'run');
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return {
-    cwd,
-    env: { LASTCALL_RUN_DIR: runDir },
-    out: (line) => outLines.push(line),
-    err: (line) => errLines.push(line),
-    version: '1.2.3',
-    outLines,
-    errLines,
-    runDir,
-  };
-}
-
 /** Everything the io printed, out and err. */
 function printed(io: CapturedIo): string {
   return [...io.outLines, ...io.errLines].join('\n');
-}
-
-/** The pid file of "shop" in the run folder of `io`, naming this (live) process. */
-function writeLivePidFile(io: CapturedIo): string {
-  const pidFile = path.join(io.runDir, 'shop.pid');
-  fs.mkdirSync(io.runDir, { recursive: true });
-  fs.writeFileSync(pidFile, `${String(process.pid)}\n`);
-  return pidFile;
 }
 
 function body(overrides: Partial<HeartbeatBody> = {}): HeartbeatBody {
@@ -117,34 +89,8 @@ const OUT_OF_ROTATION: RotationReply = {
 
 const IN_ROTATION: RotationReply = { disabled: false, health: { statusCode: 200, body: body() } };
 
-const WORKERS: WorkerInfo[] = [
-  {
-    slot: 0,
-    port: undefined,
-    id: 1,
-    pid: 4242,
-    state: 'ready',
-    uptime: 65_000,
-    restarts: 0,
-    rss: 50 * 2 ** 20,
-    requests: 1200,
-    connections: 3,
-    lastExit: undefined,
-  },
-];
-
 function statusOf(master: Partial<StatusReply['master']>): StatusReply {
-  return {
-    master: {
-      pid: process.pid,
-      name: 'shop',
-      script: '/srv/shop/app.js',
-      uptime: 3 * 3_600_000 + 2 * 60_000,
-      heartbeat: { address: '127.0.0.1', port: 8081 },
-      ...master,
-    },
-    workers: WORKERS,
-  };
+  return shopStatus(master, [READY_WORKER]);
 }
 
 /** A control server in this process for the master "shop" of `io`. Closed in `afterEach`. */
@@ -152,7 +98,6 @@ async function fakeMaster(
   io: CapturedIo,
   actions: Partial<ControlActions>,
 ): Promise<jest.Mocked<ControlActions>> {
-  const pidFile = writeLivePidFile(io);
   const mocked = {
     status: jest.fn(() => statusOf({})),
     reload: jest.fn(() => Promise.reject(new Error('reload not faked'))),
@@ -160,11 +105,7 @@ async function fakeMaster(
     setDisabled: jest.fn((isDisabled: boolean) => (isDisabled ? OUT_OF_ROTATION : IN_ROTATION)),
     ...actions,
   } as jest.Mocked<ControlActions>;
-  const server = new ControlServer(controlSocketPath(pidFile, io.env), mocked, fakeLogger());
-  cleanups.push(() => {
-    server.close();
-  });
-  await server.listen();
+  await serveControl(io, mocked);
   return mocked;
 }
 
@@ -185,7 +126,7 @@ async function scriptedMaster(io: CapturedIo, reply: string): Promise<string[]> 
     });
     socket.on('close', () => sockets.delete(socket));
   });
-  cleanups.push(() => {
+  onCleanup(() => {
     for (const socket of sockets) socket.destroy();
     server.close();
   });
@@ -195,26 +136,6 @@ async function scriptedMaster(io: CapturedIo, reply: string): Promise<string[]> 
   });
   return requests;
 }
-
-/** The {@link UsageFailure} `parseCommandLine(argv)` throws; fails the test when it returns. */
-function parseFailure(argv: readonly string[]): UsageFailure {
-  try {
-    parseCommandLine(argv);
-  } catch (error) {
-    if (error instanceof UsageFailure) return error;
-    throw error;
-  }
-  throw new Error(`parseCommandLine(${JSON.stringify(argv)}) returned instead of throwing`);
-}
-
-/** The StartArgs of `lastcall start app.js <flags>`. */
-function startArgs(...flags: string[]): StartArgs {
-  const parsed = parseCommandLine(['start', 'app.js', ...flags]);
-  if (parsed.command !== 'start') throw new Error(`not a start: ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
-const resolved = { script: '/srv/shop/app.js', name: 'shop', pidFile: '/run/lastcall/shop.pid' };
 
 describe('parseCommandLine: the start flags of issue 19', () => {
   it('reads --heartbeat-token, --shutdown-delay, --keep-alive-timeout and --headers-timeout', () => {
@@ -372,7 +293,7 @@ describe('ControlServer: disable and enable', () => {
     actions: Partial<ControlActions>,
   ): Promise<{ socketPath: string; log: ReturnType<typeof fakeLogger> }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-rotation-'));
-    cleanups.push(() => {
+    onCleanup(() => {
       fs.rmSync(dir, { recursive: true, force: true });
     });
     const socketPath = path.join(dir, 'shop.sock');
@@ -390,7 +311,7 @@ describe('ControlServer: disable and enable', () => {
       },
       log,
     );
-    cleanups.push(() => {
+    onCleanup(() => {
       server.close();
     });
     await server.listen();
@@ -617,12 +538,7 @@ describe('masterOptions: the start flags of issue 19', () => {
   });
 
   it('refuses --heartbeat-token without a port in flags or file, naming the flag, not the token', () => {
-    let failure: unknown;
-    try {
-      masterOptions(startArgs('--heartbeat-token', TOKEN), {}, resolved);
-    } catch (error) {
-      failure = error;
-    }
+    const failure = masterOptionsFailure(startArgs('--heartbeat-token', TOKEN));
     expect(failure).toBeInstanceOf(UsageFailure);
     expect(failure).toMatchObject({
       exitCode: 2,
@@ -649,6 +565,24 @@ describe('masterOptions: the start flags of issue 19', () => {
 });
 
 describe('runCli start: the heartbeat token is never printed', () => {
+  /** `lastcall start app.js --name shop <flags>` with its heartbeat on 0.0.0.0, beyond loopback. */
+  function startBeyondLoopback(io: CapturedIo, ...flags: string[]): Promise<number | undefined> {
+    return runCli(
+      [
+        'start',
+        'app.js',
+        '--name',
+        'shop',
+        '--heartbeat-port',
+        '0',
+        '--heartbeat-host',
+        '0.0.0.0',
+        ...flags,
+      ],
+      io,
+    );
+  }
+
   it('exits 2 for --heartbeat-token without a port, naming the flag only', async () => {
     const io = captureIo({ 'app.js': '' });
     await expect(
@@ -665,21 +599,7 @@ describe('runCli start: the heartbeat token is never printed', () => {
   it('exits 9 for a heartbeat beyond loopback without a token, saying where to give one', async () => {
     const io = captureIo({ 'app.js': '' });
     delete process.env['LASTCALL_HEARTBEAT_TOKEN'];
-    await expect(
-      runCli(
-        [
-          'start',
-          'app.js',
-          '--name',
-          'shop',
-          '--heartbeat-port',
-          '0',
-          '--heartbeat-host',
-          '0.0.0.0',
-        ],
-        io,
-      ),
-    ).resolves.toBe(9);
+    await expect(startBeyondLoopback(io)).resolves.toBe(9);
     expect(io.errLines).toStrictEqual([
       'lastcall: options: Master: the heartbeat listens on 0.0.0.0, beyond this machine, so its disable and enable routes need a token: set heartbeat.token, LASTCALL_HEARTBEAT_TOKEN or --heartbeat-token',
     ]);
@@ -694,22 +614,7 @@ describe('runCli start: the heartbeat token is never printed', () => {
       'lastcall.config.json': JSON.stringify({ heartbeat: { path: '/livez' } }),
     });
     process.env['LASTCALL_HEARTBEAT_TOKEN'] = TOKEN;
-    await expect(
-      runCli(
-        [
-          'start',
-          'app.js',
-          '--name',
-          'shop',
-          '--heartbeat-port',
-          '0',
-          '--heartbeat-host',
-          '0.0.0.0',
-          ...flags,
-        ],
-        io,
-      ),
-    ).resolves.toBe(9);
+    await expect(startBeyondLoopback(io, ...flags)).resolves.toBe(9);
     expect(io.errLines).toHaveLength(1);
     expect(io.errLines[0]).toContain('option "heartbeat.path" must be not /readyz or /livez');
     expect(printed(io)).not.toContain(TOKEN);
