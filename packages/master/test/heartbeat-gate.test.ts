@@ -2,7 +2,6 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import type { Logger } from '@lastcall/log-shim';
 import { Heartbeat } from '../src/primary/heartbeat';
 import type { HeartbeatSettings, HeartbeatState } from '../src/primary/heartbeat';
 import { HeartbeatMonitor, hostOf } from '../src/primary/heartbeat-monitor';
@@ -10,54 +9,11 @@ import type { AppAddress, MonitorSettings } from '../src/primary/heartbeat-monit
 import { cluster2Answer } from '../src/primary/cluster2-ecv';
 import { readOptions } from '../src/primary/options';
 import { MasterError } from '../src/errors';
-
-/** A Logger that records warn and info lines. */
-function recordingLogger(): Logger & { lines: { level: string; message: string }[] } {
-  const lines: { level: string; message: string }[] = [];
-  const at =
-    (level: string) =>
-    (first: unknown): void => {
-      lines.push({ level, message: String(first) });
-    };
-  const logger = {
-    lines,
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => logger,
-  };
-  return logger;
-}
-
-function serving(overrides: Partial<HeartbeatState> = {}): HeartbeatState {
-  return {
-    ready: 2,
-    total: 2,
-    minReady: 1,
-    isShuttingDown: false,
-    isStarted: true,
-    failedSlots: 0,
-    servingVersions: [],
-    draining: { workers: 0, inFlight: 0 },
-    appAddress: { address: '127.0.0.1', port: 8123 },
-    ...overrides,
-  };
-}
+import { heartbeatSettings, recordingLogger, serving, sleep } from './unit-support';
+import type { Logged } from './unit-support';
 
 function settings(overrides: Partial<HeartbeatSettings> = {}): HeartbeatSettings {
-  return {
-    port: 0,
-    host: '127.0.0.1',
-    path: '/ecv',
-    token: undefined,
-    version: '1.2.3',
-    format: 'json',
-    monitor: undefined,
-    ...overrides,
-  };
+  return heartbeatSettings({ version: '1.2.3', ...overrides });
 }
 
 /** A real dependency whose answer the test sets: a status code, or `'hang'` (never answers). */
@@ -91,10 +47,6 @@ async function startDependency(): Promise<{
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -107,13 +59,13 @@ function monitorOf(
     cacheMs = 0,
     app,
   }: { timeout?: number; cacheMs?: number; app?: AppAddress } = {},
-): { monitor: HeartbeatMonitor; log: ReturnType<typeof recordingLogger> } {
-  const log = recordingLogger();
-  const monitor = new HeartbeatMonitor({ target, timeout, cacheMs }, () => app, log);
+): { monitor: HeartbeatMonitor; log: { lines: Logged[] } } {
+  const { logger, records } = recordingLogger();
+  const monitor = new HeartbeatMonitor({ target, timeout, cacheMs }, () => app, logger);
   cleanups.push(() => {
     monitor.close();
   });
-  return { monitor, log };
+  return { monitor, log: { lines: records } };
 }
 
 describe('HeartbeatMonitor with a function', () => {
@@ -261,15 +213,15 @@ describe('the heartbeat with a monitor', () => {
     monitor: MonitorSettings['target'],
     state: () => HeartbeatState = () => serving(),
     format: HeartbeatSettings['format'] = 'json',
-  ): Promise<{ url: string; log: ReturnType<typeof recordingLogger> }> {
-    const log = recordingLogger();
+  ): Promise<{ url: string; log: { lines: Logged[] } }> {
+    const { logger, records } = recordingLogger();
     heartbeat = new Heartbeat(
       settings({ format, monitor: { target: monitor, timeout: 500, cacheMs: 0 } }),
       state,
-      log,
+      logger,
     );
     const { port } = await heartbeat.listen();
-    return { url: `http://127.0.0.1:${String(port)}/ecv`, log };
+    return { url: `http://127.0.0.1:${String(port)}/ecv`, log: { lines: records } };
   }
 
   it('answers 503 monitor-failed with the reason while it fails, and 200 once it passes', async () => {
@@ -353,7 +305,7 @@ describe("the heartbeat in cluster2's format", () => {
     heartbeat = new Heartbeat(
       settings({ format: 'cluster2', monitor: { target: () => isUp, timeout: 500, cacheMs: 0 } }),
       () => serving(),
-      recordingLogger(),
+      recordingLogger().logger,
     );
     const { port } = await heartbeat.listen();
     const base = `http://127.0.0.1:${String(port)}/ecv`;

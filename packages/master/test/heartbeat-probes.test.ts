@@ -8,32 +8,9 @@ import { request } from 'undici';
 import { Heartbeat, LIVENESS_STALL, MIXED_VERSION } from '../src/primary/heartbeat';
 import type { HeartbeatState, LivenessBody } from '../src/primary/heartbeat';
 import { readOptions } from '../src/primary/options';
+import { heartbeatSettings, serving } from './unit-support';
 
-const SETTINGS = {
-  port: 0,
-  host: '127.0.0.1',
-  path: '/ecv',
-  token: undefined,
-  version: undefined,
-  startVersion: '0.9.0',
-  format: 'json',
-  monitor: undefined,
-} as const;
-
-function serving(overrides: Partial<HeartbeatState> = {}): HeartbeatState {
-  return {
-    ready: 2,
-    total: 2,
-    minReady: 1,
-    isShuttingDown: false,
-    isStarted: true,
-    failedSlots: 0,
-    servingVersions: [],
-    draining: { workers: 0, inFlight: 0 },
-    appAddress: { address: '127.0.0.1', port: 8123 },
-    ...overrides,
-  };
-}
+const SETTINGS = heartbeatSettings({ startVersion: '0.9.0' });
 
 let heartbeat: Heartbeat | undefined;
 

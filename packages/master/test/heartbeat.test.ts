@@ -1,31 +1,8 @@
 import { request } from 'undici';
 import { Heartbeat, isLoopback } from '../src/primary/heartbeat';
-import type { HeartbeatState } from '../src/primary/heartbeat';
+import { heartbeatSettings, serving } from './unit-support';
 
-const SETTINGS = {
-  port: 0,
-  host: '127.0.0.1',
-  path: '/ecv',
-  token: undefined,
-  version: '9.9.9',
-  format: 'json',
-  monitor: undefined,
-} as const;
-
-function serving(overrides: Partial<HeartbeatState> = {}): HeartbeatState {
-  return {
-    ready: 2,
-    total: 2,
-    minReady: 1,
-    isShuttingDown: false,
-    isStarted: true,
-    failedSlots: 0,
-    servingVersions: [],
-    draining: { workers: 0, inFlight: 0 },
-    appAddress: undefined,
-    ...overrides,
-  };
-}
+const SETTINGS = heartbeatSettings({ version: '9.9.9' });
 
 describe('Heartbeat', () => {
   let heartbeat: Heartbeat | undefined;

@@ -9,7 +9,7 @@ import { readOptions } from '../src/primary/options';
 import { OutputRelay } from '../src/primary/output-relay';
 import { WorkerOutput } from '../src/primary/worker-output';
 import type { OutputLineInfo } from '../src/types';
-import { SlowStream, lines, recordingLogger, sleep, turn } from './support';
+import { SlowStream, lines, recordingLogger, sleep, turn } from './unit-support';
 
 const STDOUT_INFO: OutputLineInfo = { slot: 2, id: 7, pid: 4242, stream: 'stdout' };
 

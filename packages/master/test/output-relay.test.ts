@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import type { Logger } from '@lastcall/log-shim';
 import { OutputRelay } from '../src/primary/output-relay';
 import type { OutputRelayOptions } from '../src/primary/output-relay';
-import { SlowStream, lines, recordingLogger, sleep, turn } from './support';
+import { SlowStream, lines, recordingLogger, sleep, turn } from './unit-support';
 
 function relay(
   source: PassThrough,

@@ -1,21 +1,22 @@
 /**
- * Helpers of the master's tests: a master fixture with its worker build in a file, a master
- * fixture on an IPC channel with slow readers of its output and its RSS, a bounded load from real
- * clients, event bookkeeping, and the slow streams and recording logger of the output unit tests.
+ * Helpers of the master's integration tests: a master fixture with its worker build in a file, a
+ * master fixture on an IPC channel with slow readers of its output and its RSS, a bounded load
+ * from real clients, and event bookkeeping. Its `afterEach` stops what a failed test left
+ * running; the unit tests' helpers, free of hooks, are in unit-support.ts.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
-import type { Logger } from '@lastcall/log-shim';
 import { Client, Pool } from 'undici';
 import { makeTempDir, startApp } from '../../graceful/test/run-app';
 import type { App, AppEvent } from '../../graceful/test/run-app';
+import { sleep } from './unit-support';
 
 export { killApps, makeTempDir, waitForCount } from '../../graceful/test/run-app';
 export type { App, AppEvent };
+export { sleep };
 
 /** The worker builds test/fixtures/worker-app.js knows. */
 export type Build =
@@ -166,10 +167,6 @@ export async function get(
   } finally {
     await client.close();
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls until `pid` is gone or `ms` have passed; true when it is gone. */
@@ -357,88 +354,4 @@ function rssOf(pid: number): number {
   } catch {
     return Infinity;
   }
-}
-
-/**
- * A stream whose write() returns false once `highWaterMark` bytes wait, and that takes nothing
- * until `release()`: a pipe nobody reads, then read all at once.
- */
-export class SlowStream extends Writable {
-  readonly taken: Buffer[] = [];
-  #pending: (() => void)[] = [];
-  #isOpen = false;
-
-  constructor(highWaterMark = 16) {
-    super({ highWaterMark });
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.taken.push(chunk);
-    if (this.#isOpen) done();
-    else this.#pending.push(done);
-  }
-
-  /** Takes what waits; with `stayOpen`, takes every later write at once too. */
-  release(stayOpen = false): void {
-    this.#isOpen = stayOpen;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const done of pending) done();
-  }
-
-  /** What it has taken, as UTF-8. */
-  get text(): string {
-    return Buffer.concat(this.taken).toString('utf8');
-  }
-}
-
-/** A warning a {@link recordingLogger} recorded. */
-export interface Warning {
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-/** A call of any level a {@link recordingLogger} recorded. */
-export interface Logged extends Warning {
-  level: string;
-}
-
-/** A logger that records every call in `records`, and each warn call in `warnings` too. */
-export function recordingLogger(): { logger: Logger; records: Logged[]; warnings: Warning[] } {
-  const records: Logged[] = [];
-  const warnings: Warning[] = [];
-  const at =
-    (level: string) =>
-    (message: unknown, fields?: unknown): void => {
-      const call = {
-        message: message as string,
-        fields: (fields ?? {}) as Record<string, unknown>,
-      };
-      records.push({ level, ...call });
-      if (level === 'warn') warnings.push(call);
-    };
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => logger,
-  };
-  return { logger, records, warnings };
-}
-
-/** Lets queued stream events and immediates run. */
-export function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** `count` lines of 10 bytes: `L<n padded to 8>\n`, from `first` on. */
-export function lines(first: number, count: number): string {
-  let text = '';
-  for (let index = first; index < first + count; index += 1) {
-    text += `L${String(index).padStart(8, '0')}\n`;
-  }
-  return text;
 }

@@ -1,10 +1,10 @@
-import type { Logger } from '@lastcall/log-shim';
 import { readOptions } from '../src/primary/options';
 import { Slot } from '../src/primary/slot';
 import { Upkeep } from '../src/primary/upkeep';
 import type { UpkeepHost } from '../src/primary/upkeep';
 import type { WorkerHandle } from '../src/primary/worker-handle';
 import type { WorkerInfo } from '../src/types';
+import { recordingLogger } from './unit-support';
 
 interface FakeHandle {
   slot: number;
@@ -34,26 +34,6 @@ function fakeHandle(slot: number, pid: number): FakeHandle {
   };
 }
 
-function logger(): Logger & { lines: { level: string; text: string }[] } {
-  const lines: { level: string; text: string }[] = [];
-  const at =
-    (level: string) =>
-    (text: string): void => {
-      lines.push({ level, text });
-    };
-  const log = {
-    lines,
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => log,
-  };
-  return log as unknown as Logger & { lines: { level: string; text: string }[] };
-}
-
 /**
  * An upkeep over one fake slot per handle; `replace` swaps in a new fake worker at once, as the
  * rolling path does (and calls `revive()`, as the rolling path does).
@@ -65,7 +45,7 @@ function setUp(options: Parameters<typeof readOptions>[0]) {
   for (const slot of slots) slot.current = fakeHandle(slot.index, nextPid++) as never;
   const replaced: { slot: number; pid: number; reason: string; at: number }[] = [];
   const events: { event: string; info: unknown }[] = [];
-  const log = logger();
+  const { logger, records } = recordingLogger();
   const host: UpkeepHost = {
     servingWorkers: () =>
       slots
@@ -87,9 +67,15 @@ function setUp(options: Parameters<typeof readOptions>[0]) {
     emit: (event, ...args) => {
       events.push({ event, info: args[0] });
     },
-    log,
+    log: logger,
   };
   const upkeep = new Upkeep(resolved.recycle, resolved.health, host);
+  // The lines as this file's expectations read them: the level and the text of each call.
+  const log = {
+    get lines(): { level: string; text: string }[] {
+      return records.map(({ level, message }) => ({ level, text: message }));
+    },
+  };
   return { upkeep, slots, replaced, events, log };
 }
 
