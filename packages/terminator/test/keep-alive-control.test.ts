@@ -5,53 +5,48 @@
  */
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import type { Agent } from 'undici';
 import { TerminatorError, createTerminator } from '../src';
 import type { Terminator } from '../src';
 import {
   connect,
   createServer,
   deferred,
+  delay,
   listen,
   protocols,
+  startSlowFastServer,
   useCleanups,
   withTimeout,
 } from './support';
-import type { Protocol } from './support';
+import type { Protocol, SlowFastServer } from './support';
 
 const defer = useCleanups();
 
-/** A server answering `/slow` when `release` resolves and anything else at once, and its agent. */
-async function serve(
-  protocol: Protocol,
-  release: Promise<void> = Promise.resolve(),
-): Promise<{
+/** The server of these tests: `/slow` answers when `release` resolves, anything else at once. */
+function serve(protocol: Protocol, release?: Promise<void>): Promise<SlowFastServer> {
+  return startSlowFastServer(protocol, defer, release);
+}
+
+/**
+ * A terminator of a {@link serve} server, called stopKeepAlive() while a `/slow` request is in
+ * flight: that request, and `release`, which lets it answer.
+ */
+async function stoppedWithSlowInFlight(protocol: Protocol): Promise<{
   origin: string;
   agent: Agent;
-  server: ReturnType<typeof createServer>;
-  connections: () => number;
+  terminator: Terminator;
+  inFlight: ReturnType<typeof get>;
+  release: () => void;
 }> {
-  const server = createServer(protocol, (incoming, response) => {
-    if (incoming.url === '/slow') void release.then(() => response.end('slow'));
-    else response.end('fast');
-  });
-  let connections = 0;
-  server.on('connection', () => {
-    connections += 1;
-  });
-  const port = await listen(server);
-  defer(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const agent = new Agent({ connect: { rejectUnauthorized: false } });
-  defer(() => agent.close());
-  return {
-    origin: `${protocol}://127.0.0.1:${String(port)}`,
-    agent,
-    server,
-    connections: () => connections,
-  };
+  const release = deferred();
+  const { origin, agent, server } = await serve(protocol, release.promise);
+  const terminator = createTerminator(server);
+  const inFlight = get(`${origin}/slow`, agent);
+  await delay(50);
+  terminator.stopKeepAlive();
+  return { origin, agent, terminator, inFlight, release: release.resolve };
 }
 
 /** GET `url` through `agent`: its Connection header and body. */
@@ -136,14 +131,10 @@ describe.each(protocols)('resumeKeepAlive() over %s', (protocol: Protocol) => {
   });
 
   it('lets a response already asked to close still close', async () => {
-    const release = deferred();
-    const { origin, agent, server } = await serve(protocol, release.promise);
-    const terminator = createTerminator(server);
-    const inFlight = get(`${origin}/slow`, agent);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    terminator.stopKeepAlive();
+    const { origin, agent, terminator, inFlight, release } =
+      await stoppedWithSlowInFlight(protocol);
     terminator.resumeKeepAlive();
-    release.resolve();
+    release();
     expect(await inFlight).toStrictEqual({ connection: 'close', body: 'slow' });
     expect(await get(`${origin}/fast`, agent)).toStrictEqual({
       connection: 'keep-alive',
@@ -152,16 +143,11 @@ describe.each(protocols)('resumeKeepAlive() over %s', (protocol: Protocol) => {
   });
 
   it('changes nothing once terminate() began: the drain says Connection: close', async () => {
-    const release = deferred();
-    const { origin, agent, server } = await serve(protocol, release.promise);
-    const terminator = createTerminator(server);
-    const inFlight = get(`${origin}/slow`, agent);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    terminator.stopKeepAlive();
+    const { terminator, inFlight, release } = await stoppedWithSlowInFlight(protocol);
     const terminated = terminator.terminate({ timeout: 4000 });
     terminator.resumeKeepAlive();
     expect(terminator.state).toBe('draining');
-    release.resolve();
+    release();
     expect(await inFlight).toStrictEqual({ connection: 'close', body: 'slow' });
     await expect(withTimeout(terminated, 5000, 'terminate()')).resolves.toMatchObject({
       graceful: true,

@@ -3,9 +3,9 @@
  * `Connection: close` while the server keeps accepting, so keep-alive clients move on before the
  * drain starts.
  */
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { createTerminator } from '../src';
-import { createServer, deferred, listen, protocols, useCleanups, withTimeout } from './support';
+import { deferred, protocols, startSlowFastServer, useCleanups, withTimeout } from './support';
 import type { Protocol } from './support';
 
 const defer = useCleanups();
@@ -13,19 +13,8 @@ const defer = useCleanups();
 describe.each(protocols)('stopKeepAlive() over %s', (protocol: Protocol) => {
   it('closes after the response in flight and every later one, while the server still accepts', async () => {
     const release = deferred();
-    const server = createServer(protocol, (incoming, response) => {
-      if (incoming.url === '/slow') void release.promise.then(() => response.end('slow'));
-      else response.end('fast');
-    });
+    const { origin, agent, server } = await startSlowFastServer(protocol, defer, release.promise);
     const terminator = createTerminator(server);
-    const port = await listen(server);
-    defer(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const agent = new Agent({ connect: { rejectUnauthorized: false } });
-    defer(() => agent.close());
-    const origin = `${protocol}://127.0.0.1:${String(port)}`;
     const before = await request(`${origin}/fast`, { dispatcher: agent });
     expect(before.headers['connection']).toBe('keep-alive');
     await before.body.text();

@@ -9,6 +9,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import { Agent } from 'undici';
 import type { TerminationReport } from '../src';
 
 /** A self-signed certificate for 127.0.0.1 and localhost, valid until 2126. */
@@ -161,6 +162,46 @@ export async function startTracked(
     if (server.listening) server.close();
   });
   return listen(server);
+}
+
+/** A server of {@link startSlowFastServer}, its origin, an agent for it and its connection count. */
+export interface SlowFastServer {
+  readonly origin: string;
+  readonly agent: Agent;
+  readonly server: http.Server;
+  connections(): number;
+}
+
+/**
+ * A server on 127.0.0.1:0 answering `/slow` with `slow` when `release` resolves and anything else
+ * with `fast` at once, and a keep-alive agent for it; via `defer`, both are closed after the test.
+ */
+export async function startSlowFastServer(
+  protocol: Protocol,
+  defer: (step: () => unknown) => void,
+  release: Promise<void> = Promise.resolve(),
+): Promise<SlowFastServer> {
+  const server = createServer(protocol, (incoming, response) => {
+    if (incoming.url === '/slow') void release.then(() => response.end('slow'));
+    else response.end('fast');
+  });
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
+  const port = await listen(server);
+  defer(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+  defer(() => agent.close());
+  return {
+    origin: `${protocol}://127.0.0.1:${String(port)}`,
+    agent,
+    server,
+    connections: () => connections,
+  };
 }
 
 /** Calls `terminate()` and remembers when it resolved. */
