@@ -6,74 +6,47 @@
  */
 import { startNginx } from './multi-host/balancers';
 import type { Nginx } from './multi-host/balancers';
-import {
-  RECOMMENDED,
-  appHeaders,
-  createHostApp,
-  heartbeat,
-  removeTempDirs,
-  restartHost,
-  status,
-} from './multi-host/hosts';
+import { RECOMMENDED, appHeaders, heartbeat, restartHost, workerPids } from './multi-host/hosts';
 import type { HostApp, StartOptions } from './multi-host/hosts';
 import { runDeploy } from './multi-host/deploy';
 import { createLab } from './multi-host/lab';
 import type { Lab } from './multi-host/lab';
-import { startLoad, summarize } from './multi-host/load';
-import type { Load, LoadReport } from './multi-host/load';
-import { killLabProcesses, sleep } from './multi-host/processes';
-
-/** 8 loops, each a request then a 5 ms pause. */
-const STEADY = { mode: 'lanes', lanes: 8, pauseMs: 5 } as const;
+import { STEADY, createLoadSlot, summarize } from './multi-host/load';
+import type { LoadReport } from './multi-host/load';
+import { sleep } from './multi-host/processes';
+import { reloadUnderLoad, removeLab, startHostApps } from './multi-host/scenarios';
 
 let lab: Lab | undefined;
 let nginx: Nginx;
 let apps: HostApp[];
-let load: Load | undefined;
+const load = createLoadSlot();
 
 function say(line: string): void {
   process.stdout.write(`[e2e nginx] ${line}\n`);
 }
 
-async function stopLoad(): Promise<LoadReport> {
-  if (load === undefined) throw new Error('no load runs');
-  const report = await load.stop();
-  load = undefined;
-  return report;
-}
-
 beforeAll(async () => {
   lab = createLab(['a', 'b']);
-  apps = lab.hosts.map((host) => createHostApp(host));
-  await Promise.all(apps.map((app) => app.start(RECOMMENDED)));
+  apps = await startHostApps(lab);
   nginx = await startNginx(lab);
 }, 90_000);
 
-afterEach(async () => {
-  if (load !== undefined) await stopLoad();
-});
+afterEach(() => load.stopIfRunning());
 
 afterAll(() => {
-  killLabProcesses();
-  lab?.remove();
-  removeTempDirs();
+  removeLab(lab);
 });
 
 describe('behind nginx with upstream keepalive, two hosts with 2 workers each', () => {
   it('(c) reloads host A without disabling it first with 0 failed requests: the draining workers close the connections nginx keeps', async () => {
     const a = apps[0]!;
-    const pidsBefore = (await status(a)).workers.map((worker) => worker.pid);
-    load = await startLoad(lab!, nginx.url, STEADY);
-    await sleep(1000);
-    const reload = await a.cli(['reload']);
-    await sleep(1000);
-    const report = await stopLoad();
+    const { pidsBefore, reload, report } = await reloadUnderLoad(lab!, a, nginx.url, load);
     say(`(c) reload without disable: reload exit ${String(reload.code)}; ${summarize(report)}`);
 
     expect(reload).toMatchObject({ code: 0, stderr: '' });
     expect(report.failures).toEqual([]);
     expect(report.failed).toBe(0);
-    const pidsAfter = (await status(a)).workers.map((worker) => worker.pid);
+    const pidsAfter = await workerPids(a);
     for (const pid of pidsAfter) expect(pidsBefore).not.toContain(pid);
     expect([...(report.pids['a'] ?? [])].sort()).toEqual([...pidsBefore, ...pidsAfter].sort());
     expect(report.backends['b']?.count).toBeGreaterThan(0);
@@ -81,12 +54,12 @@ describe('behind nginx with upstream keepalive, two hosts with 2 workers each', 
 
   it('(a) deploys host by host with the example driver in its nginx mode (the heartbeat says when a host is out) with 0 failed requests', async () => {
     const next = `3.${String(Date.now() % 1000)}.0`;
-    load = await startLoad(lab!, nginx.url, STEADY);
+    await load.start(lab!, nginx.url, STEADY);
     await sleep(500);
     for (const app of apps) app.setRelease(next);
     const deploy = await runDeploy(lab!, apps, { haproxy: undefined, expectVersion: next });
     await sleep(500);
-    const report = await stopLoad();
+    const report = await load.stop();
     say(`(a) rolling deploy: deploy exit ${String(deploy.code)}; ${summarize(report)}`);
 
     expect(deploy).toMatchObject({ code: 0, stderr: '' });
@@ -102,14 +75,14 @@ describe('behind nginx with upstream keepalive, two hosts with 2 workers each', 
 
   it('(d) loses nothing on a plain SIGTERM to host A with the defaults: nginx, which has no active check, is moved off by Connection: close and then by refused connections it may retry', async () => {
     const a = apps[0]!;
-    load = await startLoad(lab!, nginx.url, STEADY);
+    await load.start(lab!, nginx.url, STEADY);
     await sleep(500);
     const signalled = Date.now();
     a.master().kill('SIGTERM');
     const code = await a.master().exited(30_000);
     const exited = Date.now();
     await sleep(1000);
-    const report = await stopLoad();
+    const report = await load.stop();
     say(
       `(d) SIGTERM, defaults: master exit ${String(code)} after ${String(exited - signalled)} ms; ${summarize(report)}`,
     );
@@ -133,14 +106,14 @@ describe('behind nginx with upstream keepalive, two hosts with 2 workers each', 
    */
   async function raceUnderWaves(label: string, options: StartOptions): Promise<LoadReport> {
     await Promise.all(apps.map((app) => restartHost(app, options)));
-    load = await startLoad(
+    await load.start(
       lab!,
       nginx.url,
       { mode: 'waves', waveSize: 200, periodMs: 1700, jitterMs: 200 },
       { connections: 200 },
     );
     await sleep(17_000);
-    const report = await stopLoad();
+    const report = await load.stop();
     say(`(f) keep-alive race, ${label}: ${summarize(report)}`);
     return report;
   }

@@ -15,28 +15,26 @@ import {
   FIRST_VERSION,
   RECOMMENDED,
   appHeaders,
-  createHostApp,
   heartbeat,
-  removeTempDirs,
   restartHost,
   status,
   waitUntilEmpty,
+  workerPids,
 } from './multi-host/hosts';
 import type { HostApp, StartOptions } from './multi-host/hosts';
 import { createLab, pidsIn } from './multi-host/lab';
 import type { Lab } from './multi-host/lab';
-import { startLoad, summarize } from './multi-host/load';
-import type { Load, LoadReport } from './multi-host/load';
-import { killLabProcesses, runIn, sleep } from './multi-host/processes';
+import { STEADY, createLoadSlot, summarize } from './multi-host/load';
+import type { LoadReport } from './multi-host/load';
+import { runIn, sleep } from './multi-host/processes';
+import { reloadUnderLoad, removeLab, startHostApps } from './multi-host/scenarios';
 
 const DOC_FILE = path.join(__dirname, '..', '..', '..', 'docs', 'deploying.md');
-/** 8 loops, each a request then a 5 ms pause: a steady keep-alive load HAProxy spreads over both. */
-const STEADY = { mode: 'lanes', lanes: 8, pauseMs: 5 } as const;
 
 let lab: Lab | undefined;
 let haproxy: Haproxy;
 let apps: HostApp[];
-let load: Load | undefined;
+const load = createLoadSlot();
 
 function say(line: string): void {
   process.stdout.write(`[e2e haproxy] ${line}\n`);
@@ -75,13 +73,6 @@ async function linkState(app: HostApp, state: 'up' | 'down'): Promise<void> {
   if (result.code !== 0) throw new Error(`ip link set eth0 ${state}: ${result.stderr}`);
 }
 
-async function stopLoad(): Promise<LoadReport> {
-  if (load === undefined) throw new Error('no load runs');
-  const report = await load.stop();
-  load = undefined;
-  return report;
-}
-
 describe('docs/deploying.md', () => {
   it('shows the HAProxy and nginx configurations these tests run, as they are', () => {
     const doc = fs.readFileSync(DOC_FILE, 'utf8');
@@ -107,20 +98,15 @@ describe('docs/deploying.md', () => {
 describe('behind HAProxy, two hosts with 2 workers each', () => {
   beforeAll(async () => {
     lab = createLab(['a', 'b']);
-    apps = lab.hosts.map((host) => createHostApp(host));
-    await Promise.all(apps.map((app) => app.start(RECOMMENDED)));
+    apps = await startHostApps(lab);
     haproxy = await startHaproxy(lab);
     await everyHostServing();
   }, 90_000);
 
-  afterEach(async () => {
-    if (load !== undefined) await stopLoad();
-  });
+  afterEach(() => load.stopIfRunning());
 
   afterAll(() => {
-    killLabProcesses();
-    lab?.remove();
-    removeTempDirs();
+    removeLab(lab);
   });
 
   it('(a) deploys host by host (disable, out, reload, enable, in) with 0 failed requests and the new version live', async () => {
@@ -128,12 +114,12 @@ describe('behind HAProxy, two hosts with 2 workers each', () => {
     const before = (await heartbeat(lab!, appOf('a'), '/readyz')).body?.['version'];
     const next = `2.${String(Date.now() % 1000)}.0`;
     expect(before).not.toBe(next);
-    load = await startLoad(lab!, haproxy.url, STEADY);
+    await load.start(lab!, haproxy.url, STEADY);
     await sleep(500);
     for (const app of apps) app.setRelease(next);
     const deploy = await runDeploy(lab!, apps, { haproxy, expectVersion: next });
     await sleep(500);
-    const report = await stopLoad();
+    const report = await load.stop();
     say(`(a) rolling deploy: deploy exit ${String(deploy.code)}; ${summarize(report)}`);
 
     expect(deploy).toMatchObject({ code: 0, stderr: '' });
@@ -157,15 +143,13 @@ describe('behind HAProxy, two hosts with 2 workers each', () => {
   it('(b) stops a deploy whose new build crashes on host A: exit 1, A back in rotation with its old workers, B untouched', async () => {
     await everyHostServing();
     const oldVersion = (await heartbeat(lab!, appOf('a'), '/readyz')).body?.['version'];
-    const pidsBefore = await Promise.all(
-      apps.map(async (app) => (await status(app)).workers.map((worker) => worker.pid).sort()),
-    );
-    load = await startLoad(lab!, haproxy.url, STEADY);
+    const pidsBefore = await Promise.all(apps.map(async (app) => (await workerPids(app)).sort()));
+    await load.start(lab!, haproxy.url, STEADY);
     await sleep(500);
     for (const app of apps) app.setRelease('9.9.9-broken', { isBroken: true });
     const deploy = await runDeploy(lab!, apps, { haproxy, expectVersion: '9.9.9-broken' });
     await sleep(500);
-    const report = await stopLoad();
+    const report = await load.stop();
     say(`(b) bad build on host a: deploy exit ${String(deploy.code)}; ${summarize(report)}`);
     // The build on disk is repaired for the scenarios after this one.
     for (const app of apps) app.setRelease(String(oldVersion));
@@ -192,18 +176,13 @@ describe('behind HAProxy, two hosts with 2 workers each', () => {
   it("(c) reloads host B without disabling it first, behind HAProxy's server-side keep-alive (http-reuse), with 0 failed requests", async () => {
     await everyHostServing();
     const b = appOf('b');
-    const pidsBefore = (await status(b)).workers.map((worker) => worker.pid);
-    load = await startLoad(lab!, haproxy.url, STEADY);
-    await sleep(1000);
-    const reload = await b.cli(['reload']);
-    await sleep(1000);
-    const report = await stopLoad();
+    const { pidsBefore, reload, report } = await reloadUnderLoad(lab!, b, haproxy.url, load);
     say(`(c) reload without disable: reload exit ${String(reload.code)}; ${summarize(report)}`);
 
     expect(reload).toMatchObject({ code: 0, stderr: '' });
     expect(report.failures).toEqual([]);
     expect(report.failed).toBe(0);
-    const pidsAfter = (await status(b)).workers.map((worker) => worker.pid);
+    const pidsAfter = await workerPids(b);
     for (const pid of pidsAfter) expect(pidsBefore).not.toContain(pid);
     // Host B served throughout: its old workers, then the new ones.
     expect([...(report.pids['b'] ?? [])].sort()).toEqual([...pidsBefore, ...pidsAfter].sort());
@@ -218,7 +197,7 @@ describe('behind HAProxy, two hosts with 2 workers each', () => {
     const a = appOf('a');
     if (startOptions !== RECOMMENDED) await restartHost(a, startOptions);
     await everyHostServing();
-    load = await startLoad(lab!, haproxy.url, STEADY);
+    await load.start(lab!, haproxy.url, STEADY);
     await sleep(500);
     const signalled = Date.now();
     a.master().kill('SIGTERM');
@@ -230,13 +209,18 @@ describe('behind HAProxy, two hosts with 2 workers each', () => {
     const exitedAfter = Date.now() - signalled;
     const outAfter = (await outOfRotation) - signalled;
     await sleep(500);
-    const report = await stopLoad();
+    const report = await load.stop();
     say(
       `(d) SIGTERM, ${label}: HAProxy out after ${String(outAfter)} ms, master exit ${String(code)} after ${String(exitedAfter)} ms; ${summarize(report)}`,
     );
     // Nothing of host A is left running.
     await waitUntilEmpty(a, 10_000);
     return { during, alive, headers, code, exitedAfter, report };
+  }
+
+  /** {@link RECOMMENDED} with `--shutdown-delay <ms>` after its flags. */
+  function recommendedWithShutdownDelay(ms: number): StartOptions {
+    return { ...RECOMMENDED, args: [...(RECOMMENDED.args ?? []), '--shutdown-delay', String(ms)] };
   }
 
   function expectNothingLost(
@@ -261,18 +245,12 @@ describe('behind HAProxy, two hosts with 2 workers each', () => {
   }, 120_000);
 
   it('(d) loses nothing on a plain SIGTERM with --shutdown-delay 4000, then exits 0', async () => {
-    const options = {
-      ...RECOMMENDED,
-      args: [...(RECOMMENDED.args ?? []), '--shutdown-delay', '4000'],
-    };
+    const options = recommendedWithShutdownDelay(4000);
     expectNothingLost(await sigtermUnderLoad('--shutdown-delay 4000', options), 4000);
   }, 120_000);
 
   it('(d) records what a SIGTERM costs with --shutdown-delay 0 (the old default): the drain outruns HAProxy', async () => {
-    const options = {
-      ...RECOMMENDED,
-      args: [...(RECOMMENDED.args ?? []), '--shutdown-delay', '0'],
-    };
+    const options = recommendedWithShutdownDelay(0);
     const { code } = await sigtermUnderLoad('--shutdown-delay 0', options);
     expect(code).toBe(0);
   }, 120_000);
@@ -288,14 +266,14 @@ describe('behind HAProxy, two hosts with 2 workers each', () => {
     await everyHostServing();
     const a = appOf('a');
     // A request that hangs on a vanished host fails after 5 s (HAProxy's own limit is 30 s).
-    load = await startLoad(lab!, haproxy.url, STEADY, { timeoutMs: 5000 });
+    await load.start(lab!, haproxy.url, STEADY, { timeoutMs: 5000 });
     await sleep(1000);
     const lost = Date.now();
     await lose(a);
     await haproxy.waitForState('a', 'down', 30_000);
     const down = Date.now();
     await sleep(1000);
-    const report = await stopLoad();
+    const report = await load.stop();
     const lastAnswer = report.backends['a']?.last ?? lost;
     say(
       `(e) ${label}: HAProxy out after ${String(down - lost)} ms, last answer from a ${String(lastAnswer - lost)} ms after; ${summarize(report)}`,

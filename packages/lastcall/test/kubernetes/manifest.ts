@@ -6,16 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { exampleDir } from '../multi-host/hosts';
 
-export const EXAMPLE_DIR = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  '..',
-  'examples',
-  'kubernetes',
-);
+export const EXAMPLE_DIR = exampleDir('kubernetes');
 export const MANIFEST_FILE = path.join(EXAMPLE_DIR, 'deployment.yaml');
 
 /** One entry of a container's `env`: a literal `value`, or a `valueFrom` source. */

@@ -4,9 +4,8 @@
  */
 import * as path from 'node:path';
 import type { Lab } from '../multi-host/lab';
-import type { LoadFailure } from '../multi-host/load';
-import { spawnIn } from '../multi-host/processes';
-import type { LabProcess } from '../multi-host/processes';
+import { startLabClient } from '../multi-host/load';
+import type { LabClient, LoadFailure } from '../multi-host/load';
 
 const CLIENT_SCRIPT = path.join(__dirname, 'new-connection-client.js');
 
@@ -19,29 +18,19 @@ export interface NewConnectionReport {
   readonly answers: readonly { readonly at: number; readonly host: string }[];
 }
 
-export interface NewConnectionLoad {
-  readonly process: LabProcess;
-  /** Stops sending, waits for what is in flight, and resolves with the report. */
-  stop(): Promise<NewConnectionReport>;
-}
+export type NewConnectionLoad = LabClient<NewConnectionReport>;
 
 /** Starts the client against `url`; resolves after its first good answer. */
-export async function startNewConnectionLoad(
+export function startNewConnectionLoad(
   lab: Lab,
   url: string,
   intervalMs: number,
 ): Promise<NewConnectionLoad> {
   const timeoutMs = 10_000;
-  const client = spawnIn(lab.lbNetns, process.execPath, [CLIENT_SCRIPT], {
-    env: { PATH: process.env['PATH'], LOAD_CONFIG: JSON.stringify({ url, intervalMs, timeoutMs }) },
-  });
-  await client.waitForLine(/"event":"first-ok"/, 15_000);
-  return {
-    process: client,
-    stop: async () => {
-      client.write('stop\n');
-      const line = await client.waitForLine(/"event":"report"/, timeoutMs + 10_000);
-      return JSON.parse(line) as NewConnectionReport;
-    },
-  };
+  return startLabClient<NewConnectionReport>(
+    lab,
+    CLIENT_SCRIPT,
+    { url, intervalMs, timeoutMs },
+    timeoutMs + 10_000,
+  );
 }

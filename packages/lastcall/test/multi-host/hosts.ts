@@ -14,15 +14,13 @@ import type { LabProcess } from './processes';
 
 /** The built bin, as a user installs it. */
 export const CLI = path.resolve(__dirname, '..', '..', 'bin', 'lastcall.js');
-export const EXAMPLE_DIR = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  '..',
-  'examples',
-  'multi-host',
-);
+
+/** The folder of the example `name` in examples/, which the lab runs as it is. */
+export function exampleDir(name: string): string {
+  return path.resolve(__dirname, '..', '..', '..', '..', 'examples', name);
+}
+
+export const EXAMPLE_DIR = exampleDir('multi-host');
 /**
  * Fixed ports: each host has a network namespace of its own, in which nothing else can hold them,
  * and the balancer's configuration names them as an operator's would.
@@ -217,6 +215,11 @@ export async function status(app: HostApp): Promise<MasterStatus> {
   if (result.code !== 0)
     throw new Error(`lastcall status exited ${String(result.code)}: ${result.stderr}`);
   return JSON.parse(result.stdout) as MasterStatus;
+}
+
+/** The pids of the host's workers, as `lastcall status` lists them. */
+export async function workerPids(app: HostApp): Promise<number[]> {
+  return (await status(app)).workers.map((worker) => worker.pid);
 }
 
 /** Resolves when no process runs in the host's namespace any more; rejects after `ms`. */
