@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { Heartbeat, LIVENESS_STALL, MIXED_VERSION } from '../src/primary/heartbeat';
 import type { HeartbeatState, LivenessBody } from '../src/primary/heartbeat';
 import { readOptions } from '../src/primary/options';
-import { heartbeatSettings, serving } from './unit-support';
+import { heartbeatSettings, recordingLogger, serving } from './unit-support';
 
 const SETTINGS = heartbeatSettings({ startVersion: '0.9.0' });
 
@@ -335,5 +335,35 @@ describe('setDisabled', () => {
     expect(allowed.statusCode).toBe(200);
     await allowed.body.dump();
     expect(changes).toStrictEqual([true]);
+  });
+});
+
+describe('a request the heartbeat cannot answer', () => {
+  it('is answered 500 and logged, and the heartbeat answers on: never an unhandled rejection', async () => {
+    const { logger, records } = recordingLogger();
+    let isBroken = true;
+    heartbeat = new Heartbeat(
+      SETTINGS,
+      () => {
+        if (isBroken) throw new Error('the state broke');
+        return serving();
+      },
+      logger,
+    );
+    const { port } = await heartbeat.listen();
+    const origin = `http://127.0.0.1:${String(port)}`;
+    const broken = await request(`${origin}/readyz`);
+    await broken.body.text();
+    expect(broken.statusCode).toBe(500);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'the heartbeat could not answer a request',
+      }),
+    );
+    isBroken = false;
+    const answer = await request(`${origin}/readyz`);
+    await answer.body.text();
+    expect(answer.statusCode).toBe(200);
   });
 });

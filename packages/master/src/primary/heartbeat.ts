@@ -139,8 +139,14 @@ export class Heartbeat {
       settings.monitor === undefined
         ? undefined
         : new HeartbeatMonitor(settings.monitor, () => this.#state().appAddress, log);
+    // One guard for every request: a throw of the state or of the disable callback is logged and
+    // answered 500, never an unhandled rejection of the master.
     this.#server = http.createServer((request, response) => {
-      void this.#answer(request, response);
+      this.#answer(request, response).catch((error: unknown) => {
+        log.error('the heartbeat could not answer a request', { err: error });
+        if (response.headersSent) response.destroy();
+        else response.writeHead(500).end();
+      });
     });
     this.#server.keepAliveTimeout = 2000;
   }
