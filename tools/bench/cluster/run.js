@@ -14,17 +14,30 @@
 const os = require('node:os');
 const fs = require('node:fs');
 const path = require('node:path');
-const { parseArgs } = require('node:util');
+const { readBenchArgs, failUsage } = require('../lib/args');
 const { MANAGERS, cleanupAll } = require('./managers');
 const { runAutocannon, runOne } = require('./run-one');
 const { SCENARIOS } = require('./scenarios');
 const { writeClusterReport } = require('./report');
 const { shuffle } = require('../lib/shuffle');
 
+const USAGE = `usage: node tools/bench/cluster/run.js [options]   (npm run bench:cluster -- [options])
+
+  --full              10 repetitions and the longer memory run (default: 5, the quick matrix)
+  --reps N            repetitions of every cell
+  --managers a,b      only these managers (${Object.keys(MANAGERS).join(', ')})
+  --scenarios X,Y     only these scenarios (${Object.keys(SCENARIOS).join(', ')})
+  --out DIR           where to write cluster.md, cluster.json and the charts (default
+                      docs/benchmarks for a run with no options but --full, else
+                      $TMPDIR/lastcall-bench-cluster)
+  --seed S            the seed of the shuffled order (default 1)
+  --from-json FILE    run nothing: write the report again from a cluster.json
+  --help              this text`;
+
 const argv = process.argv.slice(2);
-const { values } = parseArgs({
-  args: argv,
-  options: {
+const { values } = readBenchArgs(
+  USAGE,
+  {
     full: { type: 'boolean', default: false },
     reps: { type: 'string' },
     managers: { type: 'string' },
@@ -33,16 +46,17 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'from-json': { type: 'string' },
   },
-});
+  argv,
+);
 
 const managers = values.managers ? values.managers.split(',') : Object.keys(MANAGERS);
 const scenarios = values.scenarios ? values.scenarios.split(',') : Object.keys(SCENARIOS);
 for (const key of managers)
   if (!(key in MANAGERS))
-    throw new Error(`unknown manager ${key}; known: ${Object.keys(MANAGERS).join(', ')}`);
+    failUsage(USAGE, `unknown manager ${key}; known: ${Object.keys(MANAGERS).join(', ')}`);
 for (const id of scenarios)
   if (!(id in SCENARIOS))
-    throw new Error(`unknown scenario ${id}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    failUsage(USAGE, `unknown scenario ${id}; known: ${Object.keys(SCENARIOS).join(', ')}`);
 const reps = Number(values.reps ?? (values.full ? 10 : 5));
 // The published runs: no options but --full (and the default seed), or the report again.
 const isDefaultRun = Object.entries(values).every(

@@ -24,15 +24,25 @@ const { execFileSync, fork } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { parseArgs } = require('node:util');
+const { readBenchArgs } = require('../lib/args');
 const autocannon = require('autocannon');
 const { summarize, shuffle } = require('../terminator/lib/stats');
 const { machineLine, writeMarkdownReport } = require('../lib/report');
 
+const USAGE = `usage: node tools/bench/express/cpu.js [options]
+
+  --meter cpu|instructions  one meter only (default: both)
+  --reps N                  repetitions (default per meter)
+  --seconds S               load window of the cpu meter (default 4)
+  --requests R              requests counted by the instructions meter (default 1500)
+  --connections C           autocannon connections (default 16)
+  --out DIR                 where to write express.md (default docs/benchmarks for a run
+                            without options, else a temporary folder)
+  --help                    this text`;
 const argv = process.argv.slice(2);
-const { values } = parseArgs({
-  args: argv,
-  options: {
+const { values } = readBenchArgs(
+  USAGE,
+  {
     meter: { type: 'string' },
     reps: { type: 'string' },
     seconds: { type: 'string', default: '4' },
@@ -40,7 +50,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16' },
     out: { type: 'string' },
   },
-});
+  argv,
+);
 const METERS = values.meter ? [values.meter] : ['cpu', 'instructions'];
 const seconds = Number(values.seconds);
 const requestCount = Number(values.requests);

@@ -19,23 +19,33 @@
 const { spawn } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
-const { parseArgs } = require('node:util');
+const { readBenchArgs } = require('../lib/args');
 const { Client, Pool } = require('undici');
 const { summarize } = require('../terminator/lib/stats');
 const { REPO_ROOT, machineLine, writeMarkdownReport } = require('../lib/report');
 
 const FIXTURES = path.join(REPO_ROOT, 'packages/express/test/fixtures');
+const USAGE = `usage: node tools/bench/express/crash-load.js [options]
+
+  --runs N                      runs per setup and Express (default 5)
+  --setup single|cluster        one setup only (default: both)
+  --express express|express5    one Express only (default: both)
+  --connections C               keep-alive connections of the load (default 10)
+  --out DIR                     where to write express-crash.md (default docs/benchmarks for a
+                                run without options, else a temporary folder)
+  --help                        this text`;
 const argv = process.argv.slice(2);
-const { values } = parseArgs({
-  args: argv,
-  options: {
+const { values } = readBenchArgs(
+  USAGE,
+  {
     runs: { type: 'string', default: '5' },
     setup: { type: 'string' },
     express: { type: 'string' },
     connections: { type: 'string', default: '10' },
     out: { type: 'string' },
   },
-});
+  argv,
+);
 const RUNS = Number(values.runs);
 const CONNECTIONS = Number(values.connections);
 const SETUPS = values.setup ? [values.setup] : ['single', 'cluster'];

@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Writable } = require('node:stream');
-const { parseArgs } = require('node:util');
+const { readBenchArgs } = require('../lib/args');
 const { summarize, shuffle } = require('../terminator/lib/stats');
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -22,19 +22,21 @@ const USAGE = `Usage: node tools/bench/log-shim/run.js [--reps N] [--calls N] [-
   --warmup N   calls of each variant before the first measurement (default ${DEFAULTS.warmup})
   --out DIR    folder for log-shim.md; default docs/benchmarks for a default run, else
                $TMPDIR/lastcall-bench-log-shim
+  --help       this text
 `;
 
 function readOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = readBenchArgs(
+    USAGE,
+    {
       reps: { type: 'string' },
       calls: { type: 'string' },
       warmup: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean' },
     },
-  });
+    argv,
+  );
   const count = (name) => {
     if (values[name] === undefined) return DEFAULTS[name];
     const number = Number(values[name]);

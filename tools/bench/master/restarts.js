@@ -9,19 +9,27 @@
 //   npm run build && node --expose-gc tools/bench/master/restarts.js [--restarts N] [--every K]
 
 const path = require('node:path');
-const { parseArgs } = require('node:util');
+const { readBenchArgs } = require('../lib/args');
 const { Master } = require('@lastcall/master');
 const { freePort, machineLine, writeMarkdownReport } = require('../lib/report');
 
+const USAGE = `usage: node --expose-gc tools/bench/master/restarts.js [options]
+
+  --restarts N      rolling restarts (default 1000)
+  --every K         sample memory every K restarts (default 100)
+  --out DIR         where to write master-restarts.md (default docs/benchmarks for a run
+                    without options, else a temporary folder)
+  --help            this text`;
 const argv = process.argv.slice(2);
-const { values } = parseArgs({
-  args: argv,
-  options: {
+const { values } = readBenchArgs(
+  USAGE,
+  {
     restarts: { type: 'string', default: '1000' },
     every: { type: 'string', default: '100' },
     out: { type: 'string' },
   },
-});
+  argv,
+);
 const restarts = Number(values.restarts);
 const every = Number(values.every);
 

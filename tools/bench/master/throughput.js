@@ -11,22 +11,32 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { parseArgs } = require('node:util');
+const { readBenchArgs } = require('../lib/args');
 const autocannon = require('autocannon');
 const { summarize, shuffle } = require('../terminator/lib/stats');
 const { freePort, machineLine, writeMarkdownReport } = require('../lib/report');
 
+const USAGE = `usage: node tools/bench/master/throughput.js [options]
+
+  --reps N          repetitions (default 7)
+  --seconds S       load window per run (default 4)
+  --connections C   autocannon connections (default 32)
+  --workers W       workers behind each master (default 2)
+  --out DIR         where to write master.md (default docs/benchmarks for a run without
+                    options, else a temporary folder)
+  --help            this text`;
 const argv = process.argv.slice(2);
-const { values } = parseArgs({
-  args: argv,
-  options: {
+const { values } = readBenchArgs(
+  USAGE,
+  {
     reps: { type: 'string', default: '7' },
     seconds: { type: 'string', default: '4' },
     connections: { type: 'string', default: '32' },
     workers: { type: 'string', default: '2' },
     out: { type: 'string' },
   },
-});
+  argv,
+);
 const reps = Number(values.reps);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);

@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { parseArgs, USAGE } = require('./lib/args');
+const { failUsage } = require('../lib/args');
 const { startServer } = require('./lib/server-handle');
 const { summarizeRuns } = require('./lib/summary');
 const { renderMarkdown } = require('./lib/report');
@@ -136,7 +137,12 @@ function outputDir(options) {
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    failUsage(USAGE, error instanceof Error ? error.message.split('\n')[0] : String(error));
+  }
   if (options.help) {
     process.stdout.write(USAGE);
     return;
