@@ -198,7 +198,6 @@ export class Heartbeat {
   liveness(): { statusCode: number; body: LivenessBody } {
     const now = Date.now();
     this.#noteStall(now);
-    this.#stalls = this.#stalls.filter((stall) => now - stall.at < LIVENESS_MEMORY);
     const stall = Math.max(0, ...this.#stalls.map((entry) => entry.ms));
     const isWedged = stall >= LIVENESS_STALL;
     return {
@@ -224,6 +223,11 @@ export class Heartbeat {
   #noteStall(now: number): void {
     const late = now - this.#lastTick - LIVENESS_TICK;
     this.#lastTick = now;
+    // Pruned here, not only when /livez is asked: a master that stalls often and is never
+    // probed keeps at most the stalls of the last LIVENESS_MEMORY ms.
+    if (this.#stalls.length > 0) {
+      this.#stalls = this.#stalls.filter((stall) => now - stall.at < LIVENESS_MEMORY);
+    }
     if (late >= LIVENESS_STALL) this.#stalls.push({ at: now, ms: late });
   }
 
