@@ -190,7 +190,12 @@ export interface MasterOptions {
   readonly headersTimeout?: number;
   /** How many replacements a rolling restart runs at once; default 1. */
   readonly maxSurge?: number;
-  /** ms a worker must live for its death not to count as a quick one; default 5000. */
+  /**
+   * ms a worker must live (from its fork) for its death not to count as a quick one; default
+   * 5000. Quick deaths in a row back off (see `backoff`); the first quick crash of a worker that
+   * had become ready is re-forked at once, and each further one in a row waits one step less
+   * than a worker that never became ready would.
+   */
   readonly stableAfter?: number;
   /** Backoff between re-forks of a slot whose workers die young. */
   readonly backoff?: BackoffOptions;

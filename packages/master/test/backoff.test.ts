@@ -37,6 +37,48 @@ describe('Slot', () => {
     expect(slot.isFailed).toBe(true);
   });
 
+  it('re-forks at once the first young crash of a worker that had become ready', () => {
+    const slot = new Slot(0);
+    // A worker that served, then crashed 50 ms after its fork: no wait.
+    expect(slot.decide(50, options, 0, true)).toEqual({ kind: 'respawn', delay: 0, restarts: 1 });
+    // Its replacement also served and crashed young: a crash loop, and it backs off.
+    expect(slot.decide(50, options, 100, true)).toEqual({
+      kind: 'respawn',
+      delay: 100,
+      restarts: 2,
+    });
+    expect(slot.decide(50, options, 300, true)).toEqual({
+      kind: 'respawn',
+      delay: 200,
+      restarts: 3,
+    });
+    expect(slot.decide(50, options, 700, true)).toEqual({ kind: 'failed', restarts: 3 });
+  });
+
+  it('backs off from the first death of a worker that never became ready', () => {
+    const slot = new Slot(0);
+    expect(slot.decide(50, options, 0, false)).toEqual({
+      kind: 'respawn',
+      delay: 100,
+      restarts: 1,
+    });
+    // A ready worker's young crash in the same run counts one step less, never zero.
+    expect(slot.decide(50, options, 100, true)).toEqual({
+      kind: 'respawn',
+      delay: 100,
+      restarts: 2,
+    });
+  });
+
+  it('re-forks at once again after a stable worker, ready or not', () => {
+    const roomy = readOptions({ stableAfter: 1000, maxRestarts: 10, backoff: { jitter: 0 } });
+    const slot = new Slot(0);
+    slot.decide(50, roomy, 0, true);
+    expect(slot.decide(50, roomy, 1, true)).toMatchObject({ kind: 'respawn', delay: 100 });
+    expect(slot.decide(5000, roomy, 2, false)).toMatchObject({ kind: 'respawn', delay: 0 });
+    expect(slot.decide(50, roomy, 3, true)).toMatchObject({ kind: 'respawn', delay: 0 });
+  });
+
   it('forgets re-forks older than restartWindow', () => {
     const slot = new Slot(0);
     for (const time of [0, 1, 2]) slot.decide(5000, options, time);

@@ -14,6 +14,9 @@ const master = new Master({
     warn() {},
     error: console.error,
     fatal: console.error,
+    child() {
+      return this;
+    },
   },
 });
 master.start().then(

@@ -2,7 +2,8 @@ import type { ResolvedBackoff } from './options';
 
 /**
  * The delay before re-forking a slot after its `quickDeaths`-th death in a row within
- * `stableAfter` (1 for the first): `initial × factor^(quickDeaths − 1)`, capped at `max`, then
+ * `stableAfter` (1 for the first; one fewer for a worker that had become ready, see
+ * `Slot.decide`): `initial × factor^(quickDeaths − 1)`, capped at `max`, then
  * varied by ± `jitter` so that slots dying together do not come back together.
  */
 export function backoffDelay(

@@ -1,5 +1,5 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import type { Logger } from '@lastcall/log-shim';
 
 /** What `heartbeat.monitor` may be: a function, an http(s) URL, or a path on the app's port. */
@@ -153,7 +153,13 @@ export class HeartbeatMonitor {
         resolve(reason);
       };
       const signal = AbortSignal.any([AbortSignal.timeout(timeout), this.#closing.signal]);
-      const get = url.protocol === 'https:' ? https.get : http.get;
+      // Loaded at the first check: a master without a monitor loads neither.
+      const get =
+        url.protocol === 'https:'
+          ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+            (require('node:https') as typeof https).get
+          : // eslint-disable-next-line @typescript-eslint/no-require-imports
+            (require('node:http') as typeof http).get;
       // agent: false, one connection per check: checks are at most one per cacheMs, and no
       // idle keep-alive socket to the dependency outlives the heartbeat.
       const request = get(

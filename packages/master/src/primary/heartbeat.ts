@@ -1,6 +1,6 @@
-import * as http from 'node:http';
+import type * as crypto from 'node:crypto';
+import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
 import { getLogger } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
 import { MasterError } from '../errors';
@@ -117,7 +117,9 @@ export class Heartbeat {
   readonly #settings: HeartbeatSettings;
   readonly #state: () => HeartbeatState;
   readonly #startedAt = Date.now();
-  readonly #server: http.Server;
+  /** Created by the first {@link Heartbeat.listen}: a master without a heartbeat loads no http. */
+  #server: http.Server | undefined;
+  readonly #log: Logger;
   readonly #monitor: HeartbeatMonitor | undefined;
   readonly #onDisabledChange: (isDisabled: boolean) => void;
   #isDisabled = false;
@@ -135,20 +137,29 @@ export class Heartbeat {
     this.#settings = settings;
     this.#state = state;
     this.#onDisabledChange = onDisabledChange;
+    this.#log = log;
     this.#monitor =
       settings.monitor === undefined
         ? undefined
         : new HeartbeatMonitor(settings.monitor, () => this.#state().appAddress, log);
+  }
+
+  #createServer(): http.Server {
+    // Loaded here, not at module load: the master builds a Heartbeat for health() and the
+    // control socket even when none listens, and node:http with its parser is about 1 MiB of RSS.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createServer } = require('node:http') as typeof http;
     // One guard for every request: a throw of the state or of the disable callback is logged and
     // answered 500, never an unhandled rejection of the master.
-    this.#server = http.createServer((request, response) => {
+    const server = createServer((request, response) => {
       this.#answer(request, response).catch((error: unknown) => {
-        log.error('the heartbeat could not answer a request', { err: error });
+        this.#log.error('the heartbeat could not answer a request', { err: error });
         if (response.headersSent) response.destroy();
         else response.writeHead(500).end();
       });
     });
-    this.#server.keepAliveTimeout = 2000;
+    server.keepAliveTimeout = 2000;
+    return server;
   }
 
   /**
@@ -168,19 +179,22 @@ export class Heartbeat {
           ),
         );
       };
-      this.#server.once('error', fail);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', fail);
+      const server = (this.#server ??= this.#createServer());
+      server.once('error', fail);
+      server.listen(port, host, () => {
+        server.off('error', fail);
         this.#watchStalls();
-        resolve(this.#server.address() as AddressInfo);
+        resolve(server.address() as AddressInfo);
       });
     });
   }
 
   /** The address it listens on, once listening. */
   address(): AddressInfo | undefined {
-    const address = this.#server.address();
-    return address === null || typeof address === 'string' ? undefined : address;
+    const address = this.#server?.address();
+    return address === undefined || address === null || typeof address === 'string'
+      ? undefined
+      : address;
   }
 
   get isDisabled(): boolean {
@@ -235,15 +249,16 @@ export class Heartbeat {
   close(): Promise<void> {
     clearInterval(this.#tickTimer);
     this.#monitor?.close();
+    const server = this.#server;
     return new Promise((resolve) => {
-      if (!this.#server.listening) {
+      if (server?.listening !== true) {
         resolve();
         return;
       }
-      this.#server.close(() => {
+      server.close(() => {
         resolve();
       });
-      this.#server.closeAllConnections();
+      server.closeAllConnections();
     });
   }
 
@@ -376,6 +391,8 @@ export class Heartbeat {
     const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
     const expected = Buffer.from(token);
     const actual = Buffer.from(given);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { timingSafeEqual } = require('node:crypto') as typeof crypto;
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
 

@@ -552,7 +552,7 @@ export class Master extends EventEmitter<MasterEvents> {
       const wasEverReady = handle.startup !== undefined;
       const isAlone = this.#options.ports !== undefined || othersServing === 0;
       handle.send({ lastcall: 1, type: isAlone && wasEverReady ? 'hold' : 'go' });
-      if (slot?.current === handle) this.#replaceLost(slot, Date.now() - handle.forkedAt);
+      if (slot?.current === handle) this.#replaceLost(slot, handle);
     },
     exit: (handle, exit) => {
       this.#handles.delete(handle);
@@ -572,16 +572,22 @@ export class Master extends EventEmitter<MasterEvents> {
       }
       slot.lastExit = exit;
       if (slot.current !== handle) return;
-      if (exit.reason !== 'drained' && !slot.isRespawnPending) this.#replaceLost(slot, exit.uptime);
+      if (exit.reason !== 'drained' && !slot.isRespawnPending) this.#replaceLost(slot, handle);
       if (slot.current === handle) slot.current = undefined;
       this.#onStartProgress?.();
     },
   };
 
-  /** A slot lost its worker (a crash, a death): re-fork, with backoff when it died young. */
-  #replaceLost(slot: Slot, uptime: number): void {
+  /**
+   * A slot lost its worker (a crash, a death): re-fork, with backoff when it died young (the
+   * first young crash of a worker that had become ready is re-forked at once, see
+   * {@link Slot.decide}).
+   */
+  #replaceLost(slot: Slot, lost: WorkerHandle): void {
     if (this.#state === 'stopping' || this.#state === 'stopped' || slot.isRespawnPending) return;
-    const decision = slot.decide(uptime, this.#options);
+    const now = Date.now();
+    const wasReady = lost.startup !== undefined;
+    const decision = slot.decide(now - lost.forkedAt, this.#options, now, wasReady);
     if (decision.kind === 'failed') {
       this.#emitAndLog('failed', {
         slot: slot.index,
@@ -595,7 +601,10 @@ export class Master extends EventEmitter<MasterEvents> {
       delay: decision.delay,
       restarts: decision.restarts,
     });
-    slot.scheduleRespawn(decision.delay, () => void this.#respawn(slot));
+    // No timer for a worker re-forked at once: on a loaded event loop even a 0 ms timer waits
+    // behind every callback queued before it.
+    if (decision.delay === 0) void this.#respawn(slot);
+    else slot.scheduleRespawn(decision.delay, () => void this.#respawn(slot));
   }
 
   #readyCount(): number {

@@ -47,10 +47,18 @@ export class Slot {
 
   /**
    * Decides the next fork after a worker of this slot that lived `uptime` ms died, began to
-   * shut down by itself, or failed its health checks (pings or probe): a worker younger than
-   * `stableAfter` counts as a quick death, and quick deaths in a row grow the delay.
+   * shut down by itself, or failed its health checks (pings or probe). A worker younger than
+   * `stableAfter` counts as a quick death, and quick deaths in a row grow the delay. A crash of
+   * a worker that had become ready (`wasReady`) counts one step less: it served, so the build
+   * starts, and the first such death after a stable run is re-forked at once; only deaths before
+   * ready, or a second young death in a row, wait.
    */
-  decide(uptime: number, options: ResolvedMasterOptions, now = Date.now()): RespawnDecision {
+  decide(
+    uptime: number,
+    options: ResolvedMasterOptions,
+    now = Date.now(),
+    wasReady = false,
+  ): RespawnDecision {
     this.#quickDeaths = uptime < options.stableAfter ? this.#quickDeaths + 1 : 0;
     this.#restartTimes = this.#restartTimes.filter((time) => now - time < options.restartWindow);
     this.#restartTimes.push(now);
@@ -59,7 +67,8 @@ export class Slot {
       return { kind: 'failed', restarts: this.#restartTimes.length - 1 };
     }
     this.#restarts += 1;
-    const delay = this.#quickDeaths === 0 ? 0 : backoffDelay(options.backoff, this.#quickDeaths);
+    const steps = wasReady ? this.#quickDeaths - 1 : this.#quickDeaths;
+    const delay = steps <= 0 ? 0 : backoffDelay(options.backoff, steps);
     return { kind: 'respawn', delay, restarts: this.#restarts };
   }
 
