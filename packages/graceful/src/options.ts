@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import { adaptLogger, describeValue, detectLoggerKind, getLogger } from '@lastcall/log-shim';
 import type { Logger } from '@lastcall/log-shim';
-import { LastDitch } from '@lastcall/last-ditch';
+import type * as LastDitchModule from '@lastcall/last-ditch';
 import { GracefulError } from './errors';
 import { isInProcessTest } from './in-process-test';
 import type { GracefulErrorCode } from './errors';
@@ -133,6 +133,19 @@ function readLogger(value: unknown): Logger {
   return value as Logger;
 }
 
+/**
+ * @lastcall/last-ditch, loaded when a Graceful without a `reporter` of its own is created, not
+ * when graceful is imported: the lastcall worker runtime imports graceful before the app's main
+ * module and creates its Graceful only after it, so the crash reporter loads off the path to the
+ * app's first listen, and a process that passes its own reporter never loads it. Loaded with the
+ * Graceful, never at the crash itself: a crash with no file descriptor left (EMFILE) or with the
+ * app's files replaced on disk by a deploy must still find it in memory.
+ */
+function loadLastDitch(): typeof LastDitchModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@lastcall/last-ditch') as typeof LastDitchModule;
+}
+
 /** Checks every option and fills in the defaults; throws a {@link GracefulError} at the first bad one. */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
@@ -179,7 +192,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     handleErrors,
     inProcessTest,
     reporter: readFunction<Reporter>(given, 'reporter', () => {
-      const lastDitch = new LastDitch();
+      const lastDitch = new (loadLastDitch().LastDitch)();
       return (error, info) => lastDitch.report(error, info);
     }),
     logger: readLogger(given['logger']),

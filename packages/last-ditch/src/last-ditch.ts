@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import * as path from 'node:path';
 import { getLogger } from '@lastcall/log-shim';
 import { findAppName } from './app-info';
@@ -62,7 +62,7 @@ export class LastDitch {
    * rejects, and this method never throws.
    */
   report(error: unknown, info?: ReportInfo): Promise<ReportResult> {
-    const id = randomUUID();
+    const id = reportId();
     const redact = this.#redactor();
     let written: Written;
     try {
@@ -264,6 +264,16 @@ export class LastDitch {
     }
     return { ...result, targets: { ...skipped, ...outcomes } };
   }
+}
+
+/**
+ * A new report id (a random UUID). node:crypto is loaded at the first report, not at import: it
+ * is a large part of what importing last-ditch would cost every process that never crashes, and a
+ * builtin loads from the node binary itself, with no file to open, whatever state the crash left.
+ */
+function reportId(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:crypto') as typeof Crypto).randomUUID();
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as dgram from 'node:dgram';
-import { createRequire } from 'node:module';
+import type * as NodeModule from 'node:module';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { mainModulePath } from '@lastcall/log-shim';
@@ -40,6 +40,10 @@ function loadStatsdClient(): StatsdClientConstructor {
   );
   for (const anchor of anchors) {
     try {
+      // node:module only now: loading it sets up Node's ES module loader, a cost a process
+      // that never sends a metric should not pay when it imports last-ditch.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { createRequire } = require('node:module') as typeof NodeModule;
       return createRequire(anchor)('statsd-client') as StatsdClientConstructor;
     } catch {
       // Not installed where this anchor looks: try the next one.

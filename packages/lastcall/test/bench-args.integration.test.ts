@@ -15,6 +15,7 @@ const BENCHES = [
   'tools/bench/express/crash-load.js',
   'tools/bench/master/throughput.js',
   'tools/bench/master/restarts.js',
+  'tools/bench/worker-start/run.js',
 ];
 
 function bench(file: string, ...args: string[]): { code: number | null; out: string; err: string } {

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import type * as NodeModule from 'node:module';
 import * as path from 'node:path';
 import { mainModulePath } from './main-module';
 
@@ -8,11 +8,22 @@ interface WinstonModule {
 }
 
 /**
+ * node:module's `createRequire(anchor)`. node:module is loaded at the first call, not when
+ * log-shim is imported: loading it sets up Node's ES module loader (eight internal modules), a
+ * cost every process importing log-shim would pay, through any lastcall package, before its
+ * first log line or even without one.
+ */
+export function createRequireFrom(anchor: string): NodeJS.Require {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:module') as typeof NodeModule).createRequire(anchor);
+}
+
+/**
  * The `require` functions of the app itself: from its main module and from the working folder,
  * so the app's own copy of a host library is found, not one that sits next to this package.
  */
 export function appRequires(): NodeJS.Require[] {
-  return appAnchors().map((anchor) => createRequire(anchor));
+  return appAnchors().map((anchor) => createRequireFrom(anchor));
 }
 
 /** The files the app's `require` resolves from: its main module, then its working folder. */
@@ -52,7 +63,7 @@ function resolveAppWinston(): ResolvedWinston[] {
   const found: ResolvedWinston[] = [];
   for (const anchor of appAnchors()) {
     if (!resolvedByAnchor.has(anchor)) {
-      const appRequire = createRequire(anchor);
+      const appRequire = createRequireFrom(anchor);
       let resolved: ResolvedWinston | undefined;
       try {
         resolved = { resolved: appRequire.resolve('winston'), cache: appRequire.cache };

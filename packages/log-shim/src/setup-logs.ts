@@ -1,8 +1,7 @@
 import * as cluster from 'node:cluster';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { appRequires } from './app-winston';
+import { appRequires, createRequireFrom } from './app-winston';
 import { formatLine } from './console-sink';
 import { describeValue } from './describe-value';
 import { LogShimError } from './errors';
@@ -152,7 +151,7 @@ function loadWinston(resolveFrom: string | undefined): WinstonModule {
   const requires =
     resolveFrom === undefined
       ? appRequires()
-      : [createRequire(path.join(path.resolve(resolveFrom), 'package.json'))];
+      : [createRequireFrom(path.join(path.resolve(resolveFrom), 'package.json'))];
   for (const appRequire of requires) {
     try {
       return appRequire('winston') as WinstonModule;

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
-import { tellParent } from '@lastcall/graceful';
-import { MasterError } from '../errors';
+import type * as Errors from '../errors';
+import type { MasterError, MasterErrorCode } from '../errors';
 import { MASTER_ENV, MAX_REASON_CHARS, SLOT_ENV, parseMasterMessage } from '../protocol';
 import type { WorkerMessage } from '../protocol';
 
@@ -44,9 +44,29 @@ export function requestRestart(reason?: string): boolean {
   return true;
 }
 
-/** Sends a lastcall message to the master when the channel is open; never throws. */
+/**
+ * Sends a lastcall message to the master when the channel is open; never throws. As graceful's
+ * `tellParent`, written out here: the worker runtime sends its first message before the app's
+ * main module, and importing @lastcall/graceful for it would put graceful and log-shim on the
+ * path of every worker to its first listen.
+ */
 export function tellMaster(message: WorkerMessage): void {
-  tellParent(message);
+  if (typeof process.send !== 'function' || !process.connected) return;
+  try {
+    process.send(message, undefined, {}, () => undefined);
+  } catch {
+    // The channel closed between the check and the send: the master is gone, nobody to tell.
+  }
+}
+
+/**
+ * A {@link MasterError}. Its module (and through it log-shim's CodedError) is loaded at the first
+ * error, not with this module, which the worker runtime loads before the app.
+ */
+function masterError(code: MasterErrorCode, message: string): MasterError {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { MasterError: ErrorClass } = require('../errors') as typeof Errors;
+  return new ErrorClass(code, message);
 }
 
 /** Options of {@link requestMaster}. */
@@ -79,7 +99,7 @@ const onResponse = (value: unknown): void => {
     error?.code === 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN'
       ? 'LASTCALL_ERR_MASTER_REQUEST_UNKNOWN'
       : 'LASTCALL_ERR_MASTER_REQUEST_FAILED';
-  waiting.reject(new MasterError(code, error?.message ?? 'the master failed'));
+  waiting.reject(masterError(code, error?.message ?? 'the master failed'));
 };
 
 /** Forgets request `id`; the listener goes when nothing is pending, so it keeps no worker alive. */
@@ -106,7 +126,7 @@ export function requestMaster(
   const timeout = options.timeout ?? DEFAULT_REQUEST_TIMEOUT;
   if (!(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
     return Promise.reject(
-      new MasterError(
+      masterError(
         'LASTCALL_ERR_MASTER_INVALID_TIMEOUT',
         `requestMaster: option "timeout" must be a finite number of ms > 0, got ${String(timeout)}`,
       ),
@@ -114,7 +134,7 @@ export function requestMaster(
   }
   if (!isMasterWorker() || typeof process.send !== 'function' || !process.connected) {
     return Promise.reject(
-      new MasterError(
+      masterError(
         'LASTCALL_ERR_MASTER_NO_MASTER',
         `requestMaster("${type}"): not in a worker of a lastcall master, or its channel is closed`,
       ),
@@ -126,7 +146,7 @@ export function requestMaster(
     const timer = setTimeout(() => {
       settle(id);
       reject(
-        new MasterError(
+        masterError(
           'LASTCALL_ERR_MASTER_REQUEST_TIMEOUT',
           `requestMaster("${type}"): no answer within ${String(timeout)} ms`,
         ),

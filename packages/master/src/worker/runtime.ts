@@ -12,9 +12,10 @@ import cluster from 'node:cluster';
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { appVersion } from './app-version';
-import { Graceful, deferSignals } from '@lastcall/graceful';
-import { getLogger, reopenLogs } from '@lastcall/log-shim';
-import { createTerminator } from '@lastcall/terminator';
+import type * as GracefulModule from '@lastcall/graceful';
+import type * as LogShimModule from '@lastcall/log-shim';
+import type { Logger, LogMethod } from '@lastcall/log-shim';
+import type * as TerminatorModule from '@lastcall/terminator';
 import type { Terminator } from '@lastcall/terminator';
 import { killRestOfOwnGroup } from '../process-group';
 import {
@@ -45,6 +46,46 @@ const OWN_DEADLINE_SHARE = 0.9;
 
 if (cluster.isWorker && process.env[MASTER_ENV] === '1') startRuntime();
 
+/*
+ * This module loads before the app, on the path of every worker to its first listen, so it loads
+ * what it needs only when it needs it: @lastcall/terminator when the app's first server listens;
+ * @lastcall/graceful (and log-shim, and the crash reporter its Graceful loads) after the app's
+ * main module, when the Graceful is adopted, or at a signal or a log line before that.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+function loadTerminator(): typeof TerminatorModule {
+  return require('@lastcall/terminator') as typeof TerminatorModule;
+}
+
+function loadGraceful(): typeof GracefulModule {
+  return require('@lastcall/graceful') as typeof GracefulModule;
+}
+
+function loadLogShim(): typeof LogShimModule {
+  return require('@lastcall/log-shim') as typeof LogShimModule;
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** `getLogger(name)` of log-shim, called at the first line logged. */
+function lazyLogger(name: string): Logger {
+  let logger: Logger | undefined;
+  const get = (): Logger => (logger ??= loadLogShim().getLogger(name));
+  const method =
+    (level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'): LogMethod =>
+    (...args: unknown[]) => {
+      (get()[level] as (...given: unknown[]) => void)(...args);
+    };
+  return {
+    trace: method('trace'),
+    debug: method('debug'),
+    info: method('info'),
+    warn: method('warn'),
+    error: method('error'),
+    fatal: method('fatal'),
+    child: (bindings) => get().child(bindings),
+  };
+}
+
 /** A whole number of ms > 0 from the environment variable `name`; undefined otherwise. */
 function msFromEnv(name: string): number | undefined {
   const value = Number(process.env[name]);
@@ -52,7 +93,7 @@ function msFromEnv(name: string): number | undefined {
 }
 
 function startRuntime(): void {
-  const log = getLogger('lastcall:master');
+  const log = lazyLogger('lastcall:master');
   // The master's shutdownDelay is the master's: the time a balancer needs to stop routing to
   // the host. A worker that waited it too would make every drain, and so every reload step,
   // that much longer.
@@ -96,7 +137,7 @@ function startRuntime(): void {
     }
     if (terminators.has(server)) return;
     try {
-      const terminator = createTerminator(server, {
+      const terminator = loadTerminator().createTerminator(server, {
         idleGrace: IDLE_GRACE,
         idleTimeout,
         ...(keepAliveTimeout === undefined ? {} : { keepAliveTimeout }),
@@ -119,31 +160,41 @@ function startRuntime(): void {
     servers: () => terminators.values(),
     // The worker's own deadline passes before the master's SIGTERM (at drainTimeout), so that
     // a worker whose event loop still turns exits by itself, with its own exit code.
-    startGraceful: () =>
-      Graceful.instance === undefined
+    startGraceful: () => {
+      const { Graceful } = loadGraceful();
+      return Graceful.instance === undefined
         ? Graceful.start(
             drainTimeout === undefined
               ? {}
               : { timeout: Math.round(drainTimeout * OWN_DEADLINE_SHARE) },
           )
-        : Graceful.start(),
+        : Graceful.start();
+    },
     drainTimeout,
     channel: process,
     log,
   });
-  // After the app's main module: a Graceful it starts there is the one adopted.
-  setImmediate(() => {
-    drain.adoptGraceful();
-  });
-
   // A signal sent to the whole process group (systemd's control-group kill, Ctrl-C in a terminal,
   // `kill -- -PGID`) reaches this worker beside its master. While the master is there it decides:
   // it drains this worker in its own order, or, when the signal was this worker's alone, forks
   // the replacement first. A Graceful here leaves these signals alone meanwhile; without a master
-  // the worker drains by itself.
-  deferSignals(() => process.connected);
+  // the worker drains by itself. Deferred once graceful is loaded here: after the app's main
+  // module, or at a signal before that, in the handler below, which was added before the app
+  // could add a Graceful's, so it runs first.
+  let isDeferring = false;
+  const deferSignalsToMaster = (): void => {
+    if (isDeferring) return;
+    isDeferring = true;
+    loadGraceful().deferSignals(() => process.connected);
+  };
+  // After the app's main module: a Graceful it starts there is the one adopted.
+  setImmediate(() => {
+    deferSignalsToMaster();
+    drain.adoptGraceful();
+  });
   for (const signal of WORKER_STOP_SIGNALS) {
     process.on(signal, () => {
+      deferSignalsToMaster();
       if (process.connected) {
         log.info(`${signal} received; the master decides`, { signal });
         tellMaster({ lastcall: 1, type: 'signal', signal });
@@ -169,7 +220,7 @@ function startRuntime(): void {
       tellMaster({ lastcall: 1, type: 'pong', seq });
     },
     'reopen-logs': () => {
-      reopenLogs();
+      loadLogShim().reopenLogs();
     },
     'keep-alive': ({ on }) => {
       isKeepAliveOn = on;
