@@ -30,6 +30,18 @@ export interface DrainObserver {
 const UPGRADE_REFUSAL =
   'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
+/** The longest one batch of idle sockets may hold the event loop while the drain closes them, in ms. */
+const CLOSE_BATCH_BUDGET = 8;
+
+/**
+ * How long a socket must have been quiet to be closed without a FIN sent first, in ms: a busy
+ * keep-alive client sends its next request within a round trip of its response, far below this.
+ */
+const LONG_IDLE = 250;
+
+/** How many sockets a batch closes between two looks at the clock. */
+const CLOSE_BATCH_CHECK = 16;
+
 const registries = new WeakMap<net.Server, ConnectionRegistry>();
 
 /**
@@ -390,6 +402,17 @@ export class ConnectionRegistry {
 
   #onServerClose = (): void => {
     this.#isServerClosed = true;
+    // A net.Server emits 'close' once its listener is closed and every socket it accepted has
+    // been destroyed: their file descriptors are closed and their FINs are out. Their own
+    // 'close' events come only after the loop has run the close callbacks of every socket, which
+    // for ten thousand sockets is tens of milliseconds the drain need not wait. A socket handed
+    // to the server by `emit('connection')` is not counted by Node, so it is waited for.
+    for (const socket of this.#connections.keys()) {
+      if (socket.destroyed) this.#connections.delete(socket);
+    }
+    for (const socket of this.#handshaking) {
+      if (socket.destroyed) this.#handshaking.delete(socket);
+    }
     this.#notifyIfClosed();
   };
 
@@ -400,13 +423,27 @@ export class ConnectionRegistry {
     for (const drain of [...this.#drains]) drain.serverClosed();
   }
 
-  #closeIdle(connection: Connection): void {
+  #closeIdle(connection: Connection, now: number): void {
     if (connection.isHandled) return;
     connection.isHandled = true;
     const { socket } = connection;
     // After a response that said `Connection: close`, Node is already ending the socket.
     if (socket.destroyed || socket.writableEnded) return;
     this.#count('closedIdle');
+    // A socket quiet for long, with nothing left to write: close(2) sends the FIN at once, one
+    // syscall, where end() costs a shutdown request, a poll phase and a 'finish' before the same
+    // close. Not so a socket that served a request moments ago: its client's next request may
+    // land in the kernel after the last poll phase, and close(2) over unread bytes sends a reset,
+    // which clients report as an error, where a FIN sent first (end()) is a closed keep-alive
+    // socket they retry on. A TLS socket is ended too, so its client reads a close_notify.
+    if (
+      now - connection.idleSince >= LONG_IDLE &&
+      socket.writableLength === 0 &&
+      !isTlsSocket(socket)
+    ) {
+      socket.destroy();
+      return;
+    }
     socket.end();
     if (socket.writableFinished) socket.destroy();
     else socket.once('finish', destroySocket);
@@ -515,19 +552,47 @@ export class ConnectionRegistry {
     const idleSince = due.map((connection) => connection.idleSince);
     setImmediate(() => {
       setImmediate(() => {
-        due.forEach((connection, index) => {
-          if (connection.isHandled || !connection.isIdle) return;
-          if (connection.idleSince === idleSince[index]) this.#closeIdle(connection);
-          else this.#scheduleSweep(0);
-        });
+        this.#closeDue(due, idleSince, 0);
       });
     });
+  }
+
+  /**
+   * Closes `due` from `start` on for at most {@link CLOSE_BATCH_BUDGET} ms, then yields one
+   * event-loop turn and goes on: ten thousand sockets closed in one go would hold the loop for
+   * a hundred milliseconds, while requests in flight on other sockets wait. Each later batch
+   * checks its sockets after more poll phases, never fewer.
+   */
+  #closeDue(due: readonly Connection[], idleSince: readonly number[], start: number): void {
+    const now = performance.now();
+    const deadline = now + CLOSE_BATCH_BUDGET;
+    let index = start;
+    let isSweepDue = false;
+    while (index < due.length) {
+      const connection = due[index] as Connection;
+      if (!connection.isHandled && connection.isIdle) {
+        if (connection.idleSince === idleSince[index]) this.#closeIdle(connection, now);
+        else isSweepDue = true;
+      }
+      index += 1;
+      if (index % CLOSE_BATCH_CHECK === 0 && performance.now() >= deadline) break;
+    }
+    if (isSweepDue) this.#scheduleSweep(0);
+    if (index < due.length) {
+      setImmediate(() => {
+        this.#closeDue(due, idleSince, index);
+      });
+    }
   }
 
   #destroyHandshakes(): void {
     if (!this.#canDestroyHandshakes) return;
     for (const socket of this.#handshaking) socket.destroy();
   }
+}
+
+function isTlsSocket(socket: net.Socket): boolean {
+  return (socket as Partial<TLSSocket>).encrypted === true;
 }
 
 function destroySocket(this: net.Socket): void {

@@ -13,9 +13,16 @@ const { failUsage } = require('../lib/args');
 const { startServer } = require('./lib/server-handle');
 const { summarizeRuns } = require('./lib/summary');
 const { renderMarkdown } = require('./lib/report');
+const { writeScaleCharts } = require('./lib/scale-report');
 const { shuffle } = require('./lib/stats');
 const { SCENARIOS, scenarioParams } = require('./scenarios');
-const { LIBRARY_NAMES, getAdapter, libraryVersion, unsupportedReason } = require('./adapters');
+const {
+  BASELINES,
+  LIBRARY_NAMES,
+  getAdapter,
+  libraryVersion,
+  unsupportedReason,
+} = require('./adapters');
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const RUN_TIMEOUT_MS = 60000;
@@ -92,9 +99,16 @@ function progressLine(run) {
   return `${head} ${parts.join(' ')} (${(run.durationMs / 1000).toFixed(1)} s)`;
 }
 
+/** The baselines a scenario runs beside the libraries: `bare` and/or `destroy-all`. */
+function baselinesOf(scenario) {
+  return [...(scenario.includesBare ? ['bare'] : []), ...(scenario.baselines || [])];
+}
+
 async function runOne({ scenario, lib, rep, params }) {
   const base = { scenario: scenario.id, lib, rep };
-  const reason = lib === 'bare' ? null : unsupportedReason(lib, scenario.protocol);
+  const reason =
+    (scenario.unavailableReason && scenario.unavailableReason()) ||
+    (BASELINES.includes(lib) ? null : unsupportedReason(lib, scenario.protocol));
   if (reason) return { ...base, na: reason };
   const startedAt = performance.now();
   try {
@@ -151,6 +165,7 @@ async function main() {
     const jsonPath = path.resolve(options.render);
     const results = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
     const markdownPath = path.join(path.dirname(jsonPath), 'terminator.md');
+    writeScaleCharts(path.dirname(jsonPath), results);
     fs.writeFileSync(markdownPath, await formatMarkdown(renderMarkdown(results)));
     process.stdout.write(`wrote ${markdownPath}\n`);
     return;
@@ -174,7 +189,11 @@ async function main() {
   const runs = [];
   for (let rep = 1; rep <= options.reps; rep += 1) {
     for (const [scenarioIndex, scenario] of scenarios.entries()) {
-      const libs = scenario.includesBare ? ['bare', ...libraries] : libraries;
+      if (params[scenario.id].reps !== undefined && rep > params[scenario.id].reps) continue;
+      const mine = scenario.libraries
+        ? libraries.filter((name) => scenario.libraries.includes(name))
+        : libraries;
+      const libs = [...baselinesOf(scenario), ...mine];
       for (const lib of shuffle(libs, rep * 1000 + scenarioIndex)) {
         const run = await runOne({ scenario, lib, rep, params: params[scenario.id] });
         runs.push(run);
@@ -183,9 +202,12 @@ async function main() {
     }
   }
 
-  const allLibraries = scenarios.some((scenario) => scenario.includesBare)
-    ? [...libraries, 'bare']
-    : libraries;
+  const allLibraries = [
+    ...libraries,
+    ...BASELINES.filter((name) =>
+      scenarios.some((scenario) => baselinesOf(scenario).includes(name)),
+    ),
+  ];
   const results = {
     meta: {
       command,
@@ -218,6 +240,7 @@ async function main() {
   const dir = outputDir(options);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'terminator.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeScaleCharts(dir, results);
   const markdownPath = path.join(dir, 'terminator.md');
   fs.writeFileSync(markdownPath, await formatMarkdown(renderMarkdown(results)));
   process.stdout.write(

@@ -5,7 +5,10 @@ const path = require('node:path');
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 
-/** The libraries compared, in report order. `bare` is only the CPU baseline. */
+/**
+ * The libraries compared, in report order. `bare` (no library) is the CPU and memory baseline;
+ * `destroy-all` the least work closing idle sockets can take.
+ */
 const ADAPTERS = {
   lastcall: require('./lastcall'),
   'http-terminator': require('./http-terminator'),
@@ -14,9 +17,13 @@ const ADAPTERS = {
   'http-graceful-shutdown': require('./http-graceful-shutdown'),
   'node-core': require('./node-core'),
   bare: require('./bare'),
+  'destroy-all': require('./destroy-all'),
 };
 
-const LIBRARY_NAMES = Object.keys(ADAPTERS).filter((name) => name !== 'bare');
+/** Baselines, not libraries: run only by the scenarios that name them. */
+const BASELINES = ['bare', 'destroy-all'];
+
+const LIBRARY_NAMES = Object.keys(ADAPTERS).filter((name) => !BASELINES.includes(name));
 
 function getAdapter(name) {
   const adapter = ADAPTERS[name];
@@ -47,4 +54,4 @@ function libraryVersion(name) {
   }
 }
 
-module.exports = { LIBRARY_NAMES, getAdapter, unsupportedReason, libraryVersion };
+module.exports = { LIBRARY_NAMES, BASELINES, getAdapter, unsupportedReason, libraryVersion };

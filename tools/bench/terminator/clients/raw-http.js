@@ -146,11 +146,13 @@ class RawHttpConnection {
 }
 
 /** Opens one connection; resolves once TCP (and TLS) is established. */
-function connect({ port, tls: tlsOptions }) {
+function connect({ port, tls: tlsOptions, localAddress }) {
   return new Promise((resolve, reject) => {
     const socket = tlsOptions
       ? tls.connect({ host: '127.0.0.1', port, ca: tlsOptions.cert, servername: 'localhost' })
-      : net.connect({ host: '127.0.0.1', port });
+      : net.connect(
+          localAddress ? { host: '127.0.0.1', port, localAddress } : { host: '127.0.0.1', port },
+        );
     const onError = (error) => reject(error);
     socket.once('error', onError);
     socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
@@ -180,8 +182,9 @@ async function mapLimit(count, concurrency, task) {
  * are idle HTTP keep-alive sockets (not fresh, request-less ones) when the shutdown starts.
  */
 async function openKeepAlive(count, options) {
-  return mapLimit(count, options.concurrency || 200, async () => {
-    const connection = await connect(options);
+  return mapLimit(count, options.concurrency || 200, async (index) => {
+    const localAddress = options.localAddressOf ? options.localAddressOf(index) : undefined;
+    const connection = await connect(localAddress ? { ...options, localAddress } : options);
     const outcome = await connection.get('/fast');
     if (outcome.status !== 'complete') throw new Error(`warm-up request failed: ${outcome.status}`);
     return connection;

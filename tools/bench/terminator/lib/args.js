@@ -7,9 +7,11 @@ const USAGE = `usage: node tools/bench/terminator/run.js [options]
   --reps N          repetitions per scenario and library (default 5, --quick 2)
   --quick           fewer sockets, shorter CPU runs, 2 repetitions (iterating, ~4 min)
   --max             the issue's maxima for S1/S3: 5000 idle sockets + 500 in-flight requests
-  --only S1,S3      run only these scenarios (ids: S1 S1-10k S2 S3 S4 S5 S6 S7 S8 S9 CPU)
+  --only S1,S3      run only these scenarios (ids: S1 S1-10k S2 S3 S4 S5 S6 S7 S8 S9 CPU
+                    SC-1k SC-5k SC-10k SC-25k SC-50k: the scale curves, at most 3 reps)
   --libs a,b        run only these libraries (lastcall http-terminator stoppable http-shutdown
-                    http-graceful-shutdown node-core; CPU always adds the bare baseline)
+                    http-graceful-shutdown node-core; CPU and SC-* always add the bare
+                    baseline, S1-10k and SC-* the destroy-all baseline)
   --out DIR         where to write terminator.md and terminator.json. Default: docs/benchmarks
                     for a full default run, a temporary folder for any partial or quick run,
                     so that iterating never overwrites the committed results

@@ -5,6 +5,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { scaleSection } = require('./scale-report');
+
 const NOTES_FILE = path.join(__dirname, '..', 'what-we-saw.md');
 
 function formatNumber(value, unit) {
@@ -111,7 +113,7 @@ function headlineTable(results) {
   const header = ['library', ...scenarios.map((scenario) => scenario.id)];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const lib of results.libraries.map((library) => library.name)) {
-    if (lib === 'bare') continue;
+    if (lib === 'bare' || lib === 'destroy-all') continue;
     const cells = scenarios.map((scenario) => {
       const entry = results.summary[scenario.id][lib];
       if (!entry) return '';
@@ -152,15 +154,17 @@ function renderMarkdown(results) {
   const versions = results.libraries
     .map((library) => `| ${library.name} | ${library.version} | ${library.driven} |`)
     .join('\n');
-  const sections = results.scenarios.map((scenario) =>
-    [
-      `### ${scenario.id} — ${scenario.title}`,
-      '',
-      scenario.description,
-      '',
-      scenarioTable(results, scenario),
-    ].join('\n'),
-  );
+  const sections = results.scenarios
+    .filter((scenario) => !scenario.id.startsWith('SC-'))
+    .map((scenario) =>
+      [
+        `### ${scenario.id} — ${scenario.title}`,
+        '',
+        scenario.description,
+        '',
+        scenarioTable(results, scenario),
+      ].join('\n'),
+    );
   const notes = fs.existsSync(NOTES_FILE) ? fs.readFileSync(NOTES_FILE, 'utf8').trim() : '';
   return `# @lastcall/terminator — side-by-side shutdown benchmark
 
@@ -190,6 +194,8 @@ ${headlineTable(results)}
 ## Scenarios
 
 ${sections.join('\n\n')}
+
+${scaleSection(results)}
 
 ## Every dropped or reset request measured
 

@@ -1,11 +1,12 @@
 'use strict';
 
 // Entry point of one benchmark server process (child_process.fork). argv[2] is a JSON config:
-// { lib, protocol: 'http' | 'https' | 'h2c', graceMs, webSocket }. The child listens on
-// 127.0.0.1:0, reports its port over IPC and answers the parent's messages:
+// { lib, protocol: 'http' | 'https' | 'h2c', graceMs, webSocket, exposeGc, keepAliveTimeout }.
+// The child listens on 127.0.0.1:0, reports its port over IPC and answers the parent's messages:
 //   { type: 'wait', targets, timeoutMs }  -> { type: 'waited', reached, counters }
 //   { type: 'terminate', boundMs }        -> { type: 'terminated', ... timings and counters }
 //   { type: 'cpu-start' } / 'cpu-stop'    -> process.cpuUsage() and requests over the window
+//   { type: 'heap' }                      -> heapUsed after two full GCs (child run with --expose-gc)
 // It exits when the parent disconnects; the parent also kills it at the end of every run.
 
 const http = require('node:http');
@@ -27,6 +28,9 @@ function createServer(protocol) {
 }
 
 const server = createServer(config.protocol);
+// The scale curves open up to tens of thousands of sockets, which can take longer than Node's
+// 5 s keep-alive timeout: the first ones would close before the heap is read and the drain runs.
+if (config.keepAliveTimeout !== undefined) server.keepAliveTimeout = config.keepAliveTimeout;
 server.on('connection', app.countConnection);
 
 let webSockets = null;
@@ -72,6 +76,32 @@ function reportOf(value) {
   }
 }
 
+/**
+ * Measures the longest event-loop block from `startedAt` on: a 1 ms timer re-armed at each
+ * firing, so that the gap between two firings is a block plus the timer's own 1 ms (subtracted).
+ * A timer, not a setImmediate chain, so that an idle loop sleeps in its poll phase instead of
+ * spinning against the clients on the same cores. Precision about ±1 ms.
+ */
+function startLoopProbe(startedAt) {
+  let last = startedAt;
+  let longest = 0;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last - 1);
+    last = now;
+    timer = setTimeout(tick, 1);
+  };
+  let timer = setTimeout(tick, 1);
+  return {
+    stop() {
+      clearTimeout(timer);
+      tick();
+      clearTimeout(timer);
+      return Math.max(0, longest);
+    },
+  };
+}
+
 function terminate(boundMs) {
   let serverClosedAt = null;
   server.once('close', () => {
@@ -81,10 +111,12 @@ function terminate(boundMs) {
   const startedAt = app.counters.drainStartedAt;
   let isReported = false;
   let stallMs = null;
+  let stopProbe = () => {};
   const finish = (outcome) => {
     if (isReported) return;
     isReported = true;
     clearTimeout(bound);
+    stopProbe();
     const closedAt = outcome.resolved ? performance.now() : null;
     // Give the 'close' event of the listener one turn to land when the library resolved first.
     setImmediate(() =>
@@ -112,11 +144,13 @@ function terminate(boundMs) {
   } catch (error) {
     pending = Promise.reject(error);
   }
-  // How long the event loop was held: the call itself, its nextTicks and microtasks, and any
-  // setImmediate work the library scheduled first (stoppable defers its whole stop() that way).
-  setImmediate(() => {
-    stallMs = performance.now() - startedAt;
-  });
+  // The longest the event loop was held from terminate() to the library's answer: the call
+  // itself, its nextTicks and microtasks, and every later turn of work it scheduled (stoppable
+  // defers its whole stop() to a setImmediate; lastcall closes idle sockets in batches).
+  const probe = startLoopProbe(startedAt);
+  stopProbe = () => {
+    stallMs = probe.stop();
+  };
   pending.then(
     (value) => finish({ resolved: true, value }),
     (error) => finish({ resolved: true, error: String((error && error.message) || error) }),
@@ -133,6 +167,10 @@ process.on('message', (message) => {
     });
   } else if (message.type === 'terminate') {
     terminate(message.boundMs);
+  } else if (message.type === 'heap') {
+    global.gc();
+    global.gc();
+    send({ type: 'heap', heapUsed: process.memoryUsage().heapUsed });
   } else if (message.type === 'counters') {
     send({ type: 'counters', counters: snapshot() });
   } else if (message.type === 'cpu-start') {

@@ -35,12 +35,14 @@ function nextMessage(child, type, timeoutMs) {
 }
 
 /**
- * Forks a server child for one run. config: { lib, protocol, graceMs, webSocket }.
+ * Forks a server child for one run. config: { lib, protocol, graceMs, webSocket, exposeGc }.
  * Resolves with a handle once the child listens.
  */
 async function startServer(config) {
   const stderr = [];
   const child = fork(CHILD_ENTRY, [JSON.stringify(config)], {
+    // --expose-gc for the scale curves' heap figures, taken after a full collection.
+    execArgv: config.exposeGc ? ['--expose-gc'] : [],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, DEBUG: '' },
   });
@@ -71,6 +73,8 @@ async function startServer(config) {
     counters: async () => (await request({ type: 'counters' }, 'counters', 5000)).counters,
     /** Starts the library's shutdown; resolves with the child's 'terminated' report. */
     terminate: (boundMs) => request({ type: 'terminate', boundMs }, 'terminated', boundMs + 5000),
+    /** The child's heap in use after two full collections (needs `exposeGc`). */
+    heapUsed: async () => (await request({ type: 'heap' }, 'heap', 10000)).heapUsed,
     cpuStart: () => request({ type: 'cpu-start' }, 'cpu-started', 5000),
     cpuStop: () => request({ type: 'cpu-stop' }, 'cpu-stopped', 5000),
     stderr: () => stderr.join(''),

@@ -64,7 +64,12 @@ function createIdleInFlightScenario({ id, protocol, title }) {
 
 const IDLE_10K_COLUMNS = [
   { key: 'timeToCloseMs', label: 'time to close (server)', unit: 'ms', ratio: true },
-  { key: 'stallMs', label: 'event loop stall at terminate()', unit: 'ms', ratio: true },
+  {
+    key: 'stallMs',
+    label: 'longest event-loop block, terminate() to close',
+    unit: 'ms',
+    ratio: true,
+  },
   { key: 'idleClosedMs', label: 'last FIN/RST seen by a client', unit: 'ms', ratio: true },
   { key: 'idleRst', label: 'sockets reset (RST)', unit: 'sockets' },
   { key: 'idleOpen', label: 'sockets still open', unit: 'sockets' },
@@ -75,6 +80,7 @@ const idle10k = {
   title: 'time to close 10,000 idle keep-alive sockets',
   protocol: 'http',
   columns: IDLE_10K_COLUMNS,
+  baselines: ['destroy-all'],
   describe: (params) =>
     `${params.idle} idle keep-alive sockets (each served one request), nothing in flight; ` +
     `grace ${params.graceMs} ms. Target for lastcall: under 100 ms. The clients run in the ` +

@@ -3,6 +3,7 @@
 // The scenario registry and each scenario's parameters (default, --quick, --max).
 
 const idleInFlight = require('./idle-in-flight');
+const { SCALE_SCENARIOS, scaleParams } = require('./scale-curves');
 
 const SCENARIOS = [
   idleInFlight.s1,
@@ -16,6 +17,7 @@ const SCENARIOS = [
   require('./websocket'),
   require('./partial-heads'),
   require('./steady-cpu'),
+  ...SCALE_SCENARIOS,
 ];
 
 const GRACE_MS = 3000;
@@ -42,6 +44,7 @@ function scenarioParams(mode) {
     S8: { clients: 100, graceMs: GRACE_MS },
     S9: { partial: 50, silent: 50, restAfterMs: 100, graceMs: GRACE_MS },
     CPU: { connections: 50, warmupS: 1, durationS: isQuick ? 2 : 5, graceMs: GRACE_MS },
+    ...scaleParams(mode, GRACE_MS),
   };
 }
 
