@@ -18,10 +18,11 @@ const ADAPTERS = {
   'node-core': require('./node-core'),
   bare: require('./bare'),
   'destroy-all': require('./destroy-all'),
+  'destroy-batched': require('./destroy-batched'),
 };
 
 /** Baselines, not libraries: run only by the scenarios that name them. */
-const BASELINES = ['bare', 'destroy-all'];
+const BASELINES = ['bare', 'destroy-all', 'destroy-batched'];
 
 const LIBRARY_NAMES = Object.keys(ADAPTERS).filter((name) => !BASELINES.includes(name));
 

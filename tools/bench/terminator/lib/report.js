@@ -7,6 +7,8 @@ const path = require('node:path');
 
 const { scaleSection } = require('./scale-report');
 
+const { targetsSection } = require('./targets');
+
 const NOTES_FILE = path.join(__dirname, '..', 'what-we-saw.md');
 
 function formatNumber(value, unit) {
@@ -113,7 +115,7 @@ function headlineTable(results) {
   const header = ['library', ...scenarios.map((scenario) => scenario.id)];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const lib of results.libraries.map((library) => library.name)) {
-    if (lib === 'bare' || lib === 'destroy-all') continue;
+    if (lib === 'bare' || lib.startsWith('destroy-')) continue;
     const cells = scenarios.map((scenario) => {
       const entry = results.summary[scenario.id][lib];
       if (!entry) return '';
@@ -190,6 +192,8 @@ ${versions}
 ## Headline: requests dropped / client resets (median per run)
 
 ${headlineTable(results)}
+
+${targetsSection(results)}
 
 ## Scenarios
 

@@ -151,7 +151,7 @@ function withRatio(results, id, lib, key) {
   const mine = median(results, id, lib, key);
   if (mine === null) return '–';
   const others = curveLibraries(results)
-    .filter((name) => name !== lib && name !== 'destroy-all')
+    .filter((name) => name !== lib && !name.startsWith('destroy-'))
     .map((name) => median(results, id, name, key))
     .filter((value) => value !== null);
   if (lib !== 'lastcall' || others.length === 0) return formatCell(mine, 'ms');
@@ -203,9 +203,10 @@ function scaleSection(results) {
     '',
     'N idle keep-alive sockets (each served one request), nothing in flight, N from 1,000 to ' +
       '50,000; lastcall, http-terminator, stoppable and Node core, plus two baselines: the bare ' +
-      'server (no library) for memory, and `destroy-all` (closes the listener, then destroys ' +
+      'server (no library) for memory, `destroy-all` (closes the listener, then destroys ' +
       'every socket in one loop, protecting nothing) for the least work a close can take on ' +
-      'this machine. Medians; `(×N)` is lastcall against the fastest library (not baseline) at ' +
+      'this machine, and `destroy-batched` (the same in batches of at most 8 ms, one ' +
+      '`setImmediate` apart) for the least it can take with the event loop never held longer. Medians; `(×N)` is lastcall against the fastest library (not baseline) at ' +
       'that point. **Tracked heap per connection** is the heap in use after two full ' +
       'collections (`--expose-gc`), after the sockets were opened minus before, per socket, with ' +
       "the library attached, minus the bare server's same figure. **Longest event-loop block** is " +

@@ -80,7 +80,7 @@ const idle10k = {
   title: 'time to close 10,000 idle keep-alive sockets',
   protocol: 'http',
   columns: IDLE_10K_COLUMNS,
-  baselines: ['destroy-all'],
+  baselines: ['destroy-all', 'destroy-batched'],
   describe: (params) =>
     `${params.idle} idle keep-alive sockets (each served one request), nothing in flight; ` +
     `grace ${params.graceMs} ms. Target for lastcall: under 100 ms. The clients run in the ` +

@@ -64,7 +64,7 @@ function createScaleScenario(count) {
     protocol: 'http',
     columns: COLUMNS,
     includesBare: true,
-    baselines: ['destroy-all'],
+    baselines: ['destroy-all', 'destroy-batched'],
     libraries: CURVE_LIBRARIES,
     isScaleCurve: true,
     count,
