@@ -1,7 +1,7 @@
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 import { TerminatorError } from './errors';
 
 /** What a server speaks, which decides how its connections are tracked and drained. */
@@ -17,7 +17,9 @@ export interface ServerKind {
 /**
  * Tells what kind of server `server` is, or throws `LASTCALL_ERR_TERMINATOR_INVALID_SERVER`.
  * The http2 server classes are not exported by Node, so they are recognised by `updateSettings`,
- * a method only they have.
+ * a method only they have. `node:tls` and `node:https` are asked only about a server that has
+ * `setSecureContext`, which every TLS server has: a server made by them means they are loaded
+ * already, and an app that serves plain HTTP does not load them (crypto with them) for us.
  */
 export function describeServer(server: unknown): ServerKind {
   if (!(server instanceof net.Server)) {
@@ -27,12 +29,25 @@ export function describeServer(server: unknown): ServerKind {
     );
   }
   const isHttp2 = typeof (server as { updateSettings?: unknown }).updateSettings === 'function';
+  const isTls =
+    typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function' &&
+    server instanceof loadTls().Server;
   return {
-    isTls: server instanceof tls.Server,
-    isHttp1: !isHttp2 && (server instanceof http.Server || server instanceof https.Server),
+    isTls,
+    isHttp1: !isHttp2 && (server instanceof http.Server || (isTls && isHttpsServer(server))),
     isHttp2,
   };
 }
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded only for a TLS server */
+function loadTls(): typeof tls {
+  return require('node:tls') as typeof tls;
+}
+
+function isHttpsServer(server: net.Server): boolean {
+  return server instanceof (require('node:https') as typeof https).Server;
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** A short, safe description of any value for an error message. */
 export function describeValue(value: unknown): string {

@@ -19,10 +19,11 @@ const ADAPTERS = {
   bare: require('./bare'),
   'destroy-all': require('./destroy-all'),
   'destroy-batched': require('./destroy-batched'),
+  'lastcall-idle-grace-0': require('./lastcall-idle-grace-0'),
 };
 
 /** Baselines, not libraries: run only by the scenarios that name them. */
-const BASELINES = ['bare', 'destroy-all', 'destroy-batched'];
+const BASELINES = ['bare', 'destroy-all', 'destroy-batched', 'lastcall-idle-grace-0'];
 
 const LIBRARY_NAMES = Object.keys(ADAPTERS).filter((name) => !BASELINES.includes(name));
 

@@ -11,7 +11,8 @@ const USAGE = `usage: node tools/bench/terminator/run.js [options]
                     SC-1k SC-5k SC-10k SC-25k SC-50k: the scale curves, at most 3 reps)
   --libs a,b        run only these libraries (lastcall http-terminator stoppable http-shutdown
                     http-graceful-shutdown node-core; CPU and SC-* always add the bare
-                    baseline, S1-10k and SC-* the destroy-all and destroy-batched baselines)
+                    baseline, S1-10k and SC-* the destroy-all and destroy-batched baselines,
+                    S2 and S4 lastcall-idle-grace-0)
   --out DIR         where to write terminator.md and terminator.json. Default: docs/benchmarks
                     for a full default run, a temporary folder for any partial or quick run,
                     so that iterating never overwrites the committed results

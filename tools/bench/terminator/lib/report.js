@@ -8,6 +8,7 @@ const path = require('node:path');
 const { scaleSection } = require('./scale-report');
 
 const { targetsSection } = require('./targets');
+const { BASELINES } = require('../adapters');
 
 const NOTES_FILE = path.join(__dirname, '..', 'what-we-saw.md');
 
@@ -115,7 +116,7 @@ function headlineTable(results) {
   const header = ['library', ...scenarios.map((scenario) => scenario.id)];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const lib of results.libraries.map((library) => library.name)) {
-    if (lib === 'bare' || lib.startsWith('destroy-')) continue;
+    if (BASELINES.includes(lib)) continue;
     const cells = scenarios.map((scenario) => {
       const entry = results.summary[scenario.id][lib];
       if (!entry) return '';

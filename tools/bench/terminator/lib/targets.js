@@ -84,10 +84,17 @@ function lagTarget(results, id) {
   const mine = median(results, id, 'lastcall', 'closeLagMs');
   if (mine === null) return null;
   const best = fastestPeer(results, id, 'closeLagMs');
+  const noGrace = median(results, id, 'lastcall-idle-grace-0', 'closeLagMs');
+  const noGraceDropped = median(results, 'S2', 'lastcall-idle-grace-0', 'dropped');
+  const limit =
+    noGrace === null
+      ? '–'
+      : `\`idleGrace: 0\` ${ms(noGrace)}` +
+        (noGraceDropped === null ? '' : `, but S2 then drops ${noGraceDropped} (0 with the grace)`);
   return [
     `${id}: close − last completion ≤ 2 ms`,
     `${ms(mine)}${best === null ? '' : ` (fastest peer ${best.lib} ${ms(best.value)})`}`,
-    '–',
+    limit,
     verdict(mine <= 2),
   ];
 }

@@ -7,6 +7,7 @@ const common = require('./common');
 
 module.exports = {
   id: 'S2',
+  baselines: ['lastcall-idle-grace-0'],
   title: 'continuous keep-alive load, shutdown mid-run',
   protocol: 'http',
   columns: [

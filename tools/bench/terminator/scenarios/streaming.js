@@ -9,6 +9,7 @@ const common = require('./common');
 
 module.exports = {
   id: 'S4',
+  baselines: ['lastcall-idle-grace-0'],
   title: 'streaming responses in flight',
   protocol: 'http',
   columns: [
