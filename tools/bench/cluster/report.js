@@ -6,7 +6,7 @@ const { machineLine, writeMarkdownReport } = require('../lib/report');
 const { BUCKET_MS, median } = require('./metrics');
 const { MANAGERS } = require('./managers');
 const { SCENARIOS } = require('./scenarios');
-const { lineChart } = require('./svg');
+const { lineChart, secondTicks } = require('../lib/svg');
 const { targetLines } = require('./targets');
 const { REQUEST_TIMEOUT_MS } = require('./load');
 
@@ -108,6 +108,7 @@ function chartFor(records, scenario, managers) {
     lines,
     xLabel: 'time from the event',
     yLabel: 'requests / 100 ms',
+    xTicks: secondTicks(lines),
   });
 }
 

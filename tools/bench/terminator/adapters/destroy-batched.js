@@ -7,41 +7,11 @@
 // and the app's 'close' listeners), work that a library destroying every socket in one loop
 // leaves for after its own close. It shows what bounding the loop block costs on this machine.
 
-const net = require('node:net');
-const { performance } = require('node:perf_hooks');
+const { destroyBaseline } = require('./destroy-all');
 
-const BATCH_MS = 8;
-
-module.exports = {
+module.exports = destroyBaseline({
   name: 'destroy-batched',
-  packageName: null,
   driven:
     'baseline, not a library: `net.Server#close()`, then `socket.destroy()` on every socket in batches of at most 8 ms, one `setImmediate` apart',
-  protocols: ['http'],
-  unsupportedReason: 'a baseline for the idle-socket scenarios only',
-  attach(server) {
-    const sockets = new Set();
-    server.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-    });
-    return {
-      terminate: () =>
-        new Promise((resolve) => {
-          net.Server.prototype.close.call(server, () => resolve());
-          const list = [...sockets];
-          let index = 0;
-          const batch = () => {
-            const deadline = performance.now() + BATCH_MS;
-            while (index < list.length) {
-              list[index].destroy();
-              index += 1;
-              if (index % 16 === 0 && performance.now() >= deadline) break;
-            }
-            if (index < list.length) setImmediate(batch);
-          };
-          batch();
-        }),
-    };
-  },
-};
+  batchMs: 8,
+});

@@ -5,8 +5,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-
-const COLORS = ['#1b7837', '#c51b7d', '#e08214', '#2166ac', '#762a83', '#4d4d4d'];
+const { lineChart } = require('../../lib/svg');
 
 /** The charts, each a file written next to terminator.md. */
 const CHARTS = [
@@ -57,64 +56,6 @@ function curveLibraries(results) {
   return [...names];
 }
 
-function escape(text) {
-  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A line chart as SVG text; `series`: [{ label, points: [[x, y], …] }], x and y ≥ 0. */
-function lineChart({ title, xLabel, yLabel, series, width = 760, height = 320 }) {
-  const margin = { top: 36, right: 170, bottom: 42, left: 64 };
-  const xs = series.flatMap((line) => line.points.map(([x]) => x));
-  const ys = series.flatMap((line) => line.points.map(([, y]) => y));
-  const xMax = Math.max(1, ...xs);
-  const yMax = Math.max(1, ...ys) * 1.1;
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
-  const sx = (x) => margin.left + (x / xMax) * plotW;
-  const sy = (y) => margin.top + plotH - (Math.max(0, y) / yMax) * plotH;
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${margin.left}" y="20" font-size="14" font-weight="bold">${escape(title)}</text>`,
-  ];
-  for (let step = 0; step <= 4; step += 1) {
-    const y = (yMax * step) / 4;
-    out.push(
-      `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${sy(y).toFixed(1)}" y2="${sy(y).toFixed(1)}" stroke="#e0e0e0"/>`,
-      `<text x="${margin.left - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${Math.round(y)}</text>`,
-    );
-  }
-  for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
-    out.push(
-      `<line x1="${sx(x).toFixed(1)}" x2="${sx(x).toFixed(1)}" y1="${margin.top}" y2="${margin.top + plotH}" stroke="#f0f0f0"/>`,
-      `<text x="${sx(x).toFixed(1)}" y="${margin.top + plotH + 16}" text-anchor="middle">${x / 1000}k</text>`,
-    );
-  }
-  out.push(
-    `<text x="${margin.left + plotW / 2}" y="${height - 6}" text-anchor="middle">${escape(xLabel)}</text>`,
-    `<text transform="translate(14 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`,
-  );
-  series.forEach((line, index) => {
-    const color = COLORS[index % COLORS.length];
-    const d = line.points
-      .map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
-      .join(' ');
-    out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"/>`);
-    for (const [x, y] of line.points) {
-      out.push(
-        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${color}"/>`,
-      );
-    }
-    const ly = margin.top + 14 + index * 18;
-    out.push(
-      `<line x1="${width - margin.right + 12}" x2="${width - margin.right + 32}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"/>`,
-      `<text x="${width - margin.right + 38}" y="${ly}">${escape(line.label)}</text>`,
-    );
-  });
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
-}
-
 function chartSeries(results, chart) {
   return curveLibraries(results)
     .map((lib) => ({
@@ -130,11 +71,18 @@ function chartSeries(results, chart) {
 function writeScaleCharts(dir, results) {
   if (scaleScenarios(results).length === 0) return;
   for (const chart of CHARTS) {
+    const lines = chartSeries(results, chart);
+    const counts = [...new Set(lines.flatMap((line) => line.points.map(([x]) => x)))];
     const svg = lineChart({
       title: chart.title,
       xLabel: 'idle keep-alive sockets',
       yLabel: chart.yLabel,
-      series: chartSeries(results, chart),
+      lines,
+      xMin: 0,
+      xTicks: counts.sort((a, b) => a - b).map((x) => ({ x, label: `${x / 1000}k` })),
+      markers: true,
+      strokeWidth: 1.8,
+      marginLeft: 64,
     });
     fs.writeFileSync(path.join(dir, chart.file), svg);
   }
@@ -238,4 +186,4 @@ function scaleSection(results) {
   ].join('\n');
 }
 
-module.exports = { scaleSection, writeScaleCharts, lineChart };
+module.exports = { scaleSection, writeScaleCharts };

@@ -114,6 +114,7 @@ const idle10k = {
 };
 
 module.exports = {
+  IDLE_10K_COLUMNS,
   s1: createIdleInFlightScenario({
     id: 'S1',
     protocol: 'http',

@@ -9,6 +9,7 @@
 const { execFileSync } = require('node:child_process');
 const { openKeepAlive } = require('../clients/raw-http');
 const common = require('./common');
+const { IDLE_10K_COLUMNS } = require('./idle-in-flight');
 
 const COUNTS = [1000, 5000, 10000, 25000, 50000];
 
@@ -24,18 +25,11 @@ const KEEP_ALIVE_TIMEOUT = 120000;
 /** File descriptors a run needs beyond its sockets (listener, IPC, stdio, node's own). */
 const FD_SLACK = 200;
 
+/** S1-10k's columns, with the heap per connection before the socket counts. */
 const COLUMNS = [
-  { key: 'timeToCloseMs', label: 'time to close (server)', unit: 'ms', ratio: true },
-  {
-    key: 'stallMs',
-    label: 'longest event-loop block, terminate() to close',
-    unit: 'ms',
-    ratio: true,
-  },
-  { key: 'idleClosedMs', label: 'last FIN/RST seen by a client', unit: 'ms', ratio: true },
+  ...IDLE_10K_COLUMNS.filter((column) => !['idleRst', 'idleOpen'].includes(column.key)),
   { key: 'heapPerConnection', label: 'heap per connection', unit: 'B' },
-  { key: 'idleRst', label: 'sockets reset (RST)', unit: 'sockets' },
-  { key: 'idleOpen', label: 'sockets still open', unit: 'sockets' },
+  ...IDLE_10K_COLUMNS.filter((column) => ['idleRst', 'idleOpen'].includes(column.key)),
 ];
 
 let openFileLimit;
