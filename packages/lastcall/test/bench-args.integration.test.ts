@@ -9,6 +9,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 const BENCHES = [
   'tools/bench/cluster/run.js',
+  'tools/bench/cluster/run-one.js',
   'tools/bench/terminator/run.js',
   'tools/bench/log-shim/run.js',
   'tools/bench/express/cpu.js',
@@ -49,4 +50,16 @@ it('exits 2 with the usage for a manager the cluster bench does not know', () =>
   expect(code).toBe(2);
   expect(err).toContain('unknown manager nosuch');
   expect(err).toMatch(/\nusage: node /i);
+});
+
+it('exits 2 with the usage for a manager or a scenario run-one does not know', () => {
+  for (const [args, message] of [
+    [['nosuch'], 'unknown manager nosuch'],
+    [['lastcall', 'Z9'], 'unknown scenario Z9'],
+    [['lastcall', 'R1', 'extra'], 'unexpected argument extra'],
+  ] as const) {
+    const { code, err } = bench('tools/bench/cluster/run-one.js', ...args);
+    expect({ code, message: err.includes(message) }).toEqual({ code: 2, message: true });
+    expect(err).toMatch(/\nusage: node /i);
+  }
 });

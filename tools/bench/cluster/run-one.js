@@ -85,8 +85,34 @@ async function runOne(
 
 module.exports = { runOne };
 
+const USAGE = `usage: node tools/bench/cluster/run-one.js [manager] [scenario]
+
+  One run of the cluster bench: a fresh manager in a temp folder, the compliant load, one
+  scenario's event; prints the run's record as JSON (without its per-100 ms series).
+
+  manager           ${Object.keys(MANAGERS).join(', ')} (default lastcall)
+  scenario          ${Object.keys(SCENARIOS).join(', ')} (default R1)
+  --help            this text
+`;
+
+/** The command line: two optional positionals, checked; nothing else. */
+function readRunOneArgs(argv) {
+  const { failUsage } = require('../lib/args');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const flag = argv.find((arg) => arg.startsWith('-'));
+  if (flag !== undefined) failUsage(USAGE, `unknown option ${flag}`);
+  if (argv.length > 2) failUsage(USAGE, `unexpected argument ${argv[2]}`);
+  const [managerKey = 'lastcall', scenarioId = 'R1'] = argv;
+  if (!Object.hasOwn(MANAGERS, managerKey)) failUsage(USAGE, `unknown manager ${managerKey}`);
+  if (!Object.hasOwn(SCENARIOS, scenarioId)) failUsage(USAGE, `unknown scenario ${scenarioId}`);
+  return { managerKey, scenarioId };
+}
+
 if (require.main === module) {
-  const [managerKey = 'lastcall', scenarioId = 'R1'] = process.argv.slice(2);
+  const { managerKey, scenarioId } = readRunOneArgs(process.argv.slice(2));
   runOne(managerKey, scenarioId).then(
     (record) => {
       const { series: _series, ...rest } = record;
